@@ -30,7 +30,8 @@ def format_duration(seconds: float) -> str:
     total = round(seconds)
     minutes, secs = divmod(total, 60)
     hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    parts = (f"{hours}h" if hours else "", f"{minutes}m" if minutes else "",
+             f"{secs}s" if secs else "")
     return "".join(parts) or "0s"
 
 

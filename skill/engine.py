@@ -32,6 +32,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from skill.decks import DeckHistory, MemoryDeckHistory, draw
 from skill.durations import spoken_duration
@@ -184,7 +185,7 @@ class Run:
         return timer.remaining if self.paused else max(0.0, timer.deadline - self._clock())
 
     def placeholders(self) -> dict[str, str]:
-        """The values ``{names}``, ``{speaker}``, ``{partner}``, ``{round}``, ``{prompt}`` have now."""
+        """What ``{names}``, ``{speaker}``, ``{partner}``, ``{round}``, ``{prompt}`` say now."""
         values = {"names": join_names(self.names), "prompt": self._prompt}
         for frame in reversed(self._frames):
             if frame.group is _Group.TURNS and "speaker" not in values:
@@ -385,7 +386,7 @@ class Run:
         self._aside(self._phrases.stopped, effects)
         self._finish(False, effects)
 
-    _COMMANDS: dict[Command, Callable[[Run, list[Effect]], None]] = {
+    _COMMANDS: ClassVar[dict[Command, Callable[[Run, list[Effect]], None]]] = {
         Command.PAUSE: _pause,
         Command.RESUME: _resume,
         Command.NEXT: _next,

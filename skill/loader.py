@@ -33,6 +33,7 @@ from skill.ritual import (
     CHIMES,
     ID_PATTERN,
     MAX_PARTICIPANTS,
+    TRIGGER_PATTERN,
     Ask,
     Chime,
     Deck,
@@ -43,13 +44,12 @@ from skill.ritual import (
     Say,
     Silence,
     Step,
-    TRIGGER_PATTERN,
     Talk,
     Text,
     Turns,
     Who,
 )
-from skill.template import PLACEHOLDERS, Template, TemplateSyntaxError, parse_template
+from skill.template import Template, TemplateSyntaxError, parse_template
 
 RITUAL_KEYS = (
     "id", "title", "description", "practice", "language", "duration", "participants",
@@ -67,7 +67,7 @@ STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "rounds": ("steps",),
     "end": (),
 }
-BARE_STEPS = ("chime", "end")
+PRACTICES = tuple(p.value for p in Practice)
 MAX_TRIGGER_LENGTH = 80
 MAX_TEXT_LENGTH = 2000
 MAX_PROMPTS = 2000
@@ -128,9 +128,9 @@ class _Reader:
                 self.fail(
                     UnknownKeyError(self.source, key.line, key.column, key.value, allowed, where)
                 )
-        for key in required:
-            if node.get(key) is None:
-                self.invalid(node, where, f"the key {key!r}, which is required")
+        for name in required:
+            if node.get(name) is None:
+                self.invalid(node, where, f"the key {name!r}, which is required")
         return node
 
     def string(self, node: yn.Node, where: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
@@ -189,7 +189,7 @@ class _Reader:
             if error.placeholder is not None and error.problem == "unknown placeholder":
                 raise self.fail(
                     PlaceholderError(
-                        self.source, line, column, error.placeholder, PLACEHOLDERS
+                        self.source, line, column, error.placeholder, scope.allowed(self.drawn)
                     )
                 ) from None
             raise self.fail(
@@ -238,7 +238,7 @@ class _Reader:
             lambda: self.string(values["description"], "description"), "description" in values
         )
         practice = self.attempt(
-            lambda: Practice(self.choice(values["practice"], "practice", [p.value for p in Practice])),
+            lambda: Practice(self.choice(values["practice"], "practice", PRACTICES)),
             "practice" in values,
         )
         language = self.attempt(lambda: self.language(values["language"]), "language" in values)
@@ -284,7 +284,8 @@ class _Reader:
         value = self.string(node, where, limit=64)
         if not ID_PATTERN.match(value):
             raise self.invalid(
-                node, where, f"lower-case letters, digits and dashes, like 'hug-timer', not {value!r}"
+                node, where,
+                f"lower-case letters, digits and dashes, like 'hug-timer', not {value!r}",
             )
         return value
 
@@ -393,7 +394,7 @@ class _Reader:
             )
         if not isinstance(node, yn.Mapping):
             raise self.invalid(node, "a step", "a mapping such as 'say: …'")
-        present = [k for k in node.keys() if k in STEP_OPTIONS]
+        present = [k for k in node.keys() if k in STEP_OPTIONS]  # noqa: SIM118
         if "turns" in present and "rounds" in present:
             present.remove("rounds")
         if not present:
@@ -440,7 +441,8 @@ class _Reader:
             hint = f"did you mean {suggestion!r}? " if suggestion else ""
             known = ", ".join(sorted(decks)) or "none"
             raise self.invalid(
-                node, "deck", f"the name of a deck; there is no deck {name!r} ({hint}decks: {known})"
+                node, "deck",
+                f"the name of a deck; there is no deck {name!r} ({hint}decks: {known})",
             )
         return name
 
@@ -465,10 +467,10 @@ class _Reader:
             if isinstance(steps_node, yn.Scalar) and steps_node.is_null:
                 answers.append((name, ()))
                 continue
-            steps = self.attempt(
-                lambda n=steps_node, a=name: self.block(n, f"the answer {a!r}", scope, decks), True
-            )
-            answers.append((name, steps or ()))
+            try:
+                answers.append((name, self.block(steps_node, f"the answer {name!r}", scope, decks)))
+            except _Skip:
+                answers.append((name, ()))
         no_answer: tuple[Step, ...] | str = ()
         if "no_answer" in options:
             target = options["no_answer"]
@@ -652,8 +654,21 @@ class Library:
         return len(self.problems)
 
 
+def _duplicate_id(path: Path, ritual_id: str, first: str) -> RitualFileError:
+    # Rare enough that reading the file again to point at its id beats carrying marks around.
+    root = yn.parse(_read(path), str(path))
+    node = root.get("id") if isinstance(root, yn.Mapping) else None
+    line, column = (node.line, node.column) if node is not None else (1, 1)
+    problem = InvalidValueError(
+        str(path), line, column, "id", f"an id of its own; {ritual_id!r} is taken by {first}"
+    )
+    return RitualFileError(str(path), [problem])
+
+
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(
+        p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
 
 
 def load_decks(*folders: Path) -> Library:
@@ -694,11 +709,7 @@ def load_library(*paths: Path) -> Library:
             problems.append(error)
             continue
         if ritual.id in rituals:
-            first = rituals[ritual.id].source
-            problem = InvalidValueError(
-                str(path), 1, 1, "id", f"an id of its own; {ritual.id!r} is taken by {first}"
-            )
-            problems.append(RitualFileError(str(path), [problem]))
+            problems.append(_duplicate_id(path, ritual.id, rituals[ritual.id].source))
             continue
         rituals[ritual.id] = ritual
     return Library(rituals, deck_library.decks, tuple(problems))

@@ -200,11 +200,12 @@ def _compose(events: object, source: str) -> Node:
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             opened = stack.pop()
             oline, ocolumn = _mark(opened.start)
-            if isinstance(event, yaml.SequenceEndEvent):
-                node: Node = Sequence(oline, ocolumn, tuple(opened.items))
-            else:
-                node = _mapping(opened.items, oline, ocolumn, source)
-            finish(node, opened.weight, opened.anchor)
+            closed: Node = (
+                Sequence(oline, ocolumn, tuple(opened.items))
+                if isinstance(event, yaml.SequenceEndEvent)
+                else _mapping(opened.items, oline, ocolumn, source)
+            )
+            finish(closed, opened.weight, opened.anchor)
     if root is None:
         return Scalar(1, 1, "", True)
     return root
