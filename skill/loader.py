@@ -11,6 +11,7 @@ objects), placeholders are checked against a fixed list of names by :mod:`skill.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,9 @@ MAX_PROMPTS = 2000
 MAX_ROUNDS = 20
 
 _T = TypeVar("_T")
+_DIGITS = re.compile(r"^[0-9]+$")
+_PARTICIPANTS = re.compile(r"^([0-9]+)(?:(\+)|-([0-9]+))?$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
 class _Skip(Exception):
@@ -123,13 +127,17 @@ class _Reader:
     ) -> yn.Mapping:
         if not isinstance(node, yn.Mapping):
             raise self.invalid(node, where, f"a mapping with keys {', '.join(allowed)}")
+        suggested = set()
         for key, _ in node.pairs:
             if key.value not in allowed:
-                self.fail(
-                    UnknownKeyError(self.source, key.line, key.column, key.value, allowed, where)
+                error = UnknownKeyError(
+                    self.source, key.line, key.column, key.value, allowed, where
                 )
+                suggested.add(error.suggestion)
+                self.fail(error)
         for name in required:
-            if node.get(name) is None:
+            # A misspelt required key already got its "did you mean"; don't also nag.
+            if node.get(name) is None and name not in suggested:
                 self.invalid(node, where, f"the key {name!r}, which is required")
         return node
 
@@ -155,7 +163,7 @@ class _Reader:
         raise self.invalid(node, where, "some text or a non-empty list of texts")
 
     def integer(self, node: yn.Node, where: str, low: int, high: int) -> int:
-        if isinstance(node, yn.Scalar) and node.value.strip().isdigit():
+        if isinstance(node, yn.Scalar) and _DIGITS.match(node.value.strip()):
             value = int(node.value)
             if low <= value <= high:
                 return value
@@ -166,7 +174,7 @@ class _Reader:
             seconds = parse_duration(node.value)
             if seconds is not None and seconds > 0:
                 return seconds
-            if node.value.strip().isdigit():
+            if _DIGITS.match(node.value.strip()):
                 raise self.invalid(
                     node, where, f"a duration with a unit, like {node.value.strip()}s or 2m"
                 )
@@ -291,8 +299,7 @@ class _Reader:
 
     def language(self, node: yn.Node) -> str:
         value = self.string(node, "language", limit=35)
-        parts = value.split("-")
-        if not (2 <= len(parts[0]) <= 3 and parts[0].isalpha() and parts[0].islower()):
+        if not _LANGUAGE.match(value):
             raise self.invalid(node, "language", f"a language tag like 'en' or 'de', not {value!r}")
         return value
 
@@ -300,17 +307,18 @@ class _Reader:
         expected = f"a number of people like 2, 2-6 or 2+ (at most {MAX_PARTICIPANTS})"
         if not isinstance(node, yn.Scalar):
             raise self.invalid(node, "participants", expected)
-        text = node.value.replace(" ", "")
-        low_text, _, high_text = text.partition("-")
-        if text.endswith("+"):
-            low_text, high_text = text[:-1], str(MAX_PARTICIPANTS)
-        elif not high_text:
-            high_text = low_text
-        if low_text.isdigit() and high_text.isdigit():
-            low, high = int(low_text), int(high_text)
-            if 1 <= low <= high <= MAX_PARTICIPANTS:
-                return low, high
-        raise self.invalid(node, "participants", expected)
+        match = _PARTICIPANTS.match(node.value.replace(" ", ""))
+        if match is None:
+            raise self.invalid(node, "participants", expected)
+        low = int(match.group(1))
+        high = MAX_PARTICIPANTS if match.group(2) == "+" else int(match.group(3) or low)
+        if low > high:
+            raise self.invalid(
+                node, "participants", f"the smaller number first, like {high}-{low}"
+            )
+        if not 1 <= low <= high <= MAX_PARTICIPANTS:
+            raise self.invalid(node, "participants", expected)
+        return low, high
 
     def triggers(self, node: yn.Node) -> tuple[str, ...]:
         phrases: list[str] = []
@@ -359,6 +367,8 @@ class _Reader:
                 self.invalid(item, f"a prompt of {where}", "a prompt not listed twice")
                 continue
             prompts.append(prompt)
+        if not prompts:
+            raise _Skip()
         return tuple(prompts)
 
     # -- steps ------------------------------------------------------------------------
@@ -374,6 +384,8 @@ class _Reader:
                 steps.append(self.step(item, scope, decks))
             except _Skip:
                 continue
+        if not steps:
+            raise _Skip()
         return tuple(steps)
 
     def step(self, node: yn.Node, scope: _Scope, decks: Mapping[str, Deck]) -> Step:
@@ -409,7 +421,8 @@ class _Reader:
                 node, "a step", f"exactly one step kind, found {' and '.join(present)}"
             )
         kind = present[0]
-        self.mapping(node, f"a '{kind}' step", (kind, *STEP_OPTIONS[kind]))
+        article = "an" if kind[0] in "aeiou" else "a"
+        self.mapping(node, f"{article} '{kind}' step", (kind, *STEP_OPTIONS[kind]))
         value = node.get(kind)
         options = {k.value: v for k, v in node.pairs}
         if value is None:
@@ -464,6 +477,9 @@ class _Reader:
             if not ANSWER_PATTERN.match(name):
                 self.invalid(key, "an answer", f"a short phrase of plain words, not {key.value!r}")
                 continue
+            if name in (known for known, _ in answers):
+                self.invalid(key, "an answer", f"an answer not listed twice ({key.value!r})")
+                continue
             if isinstance(steps_node, yn.Scalar) and steps_node.is_null:
                 answers.append((name, ()))
                 continue
@@ -471,11 +487,20 @@ class _Reader:
                 answers.append((name, self.block(steps_node, f"the answer {name!r}", scope, decks)))
             except _Skip:
                 answers.append((name, ()))
+        if not answers:
+            raise _Skip()
         no_answer: tuple[Step, ...] | str = ()
         if "no_answer" in options:
             target = options["no_answer"]
             if isinstance(target, yn.Scalar):
-                no_answer = self.choice(target, "no_answer", [name for name, _ in answers])
+                choices = [name for name, _ in answers]
+                no_answer = " ".join(self.string(target, "no_answer").lower().split())
+                if no_answer not in choices:
+                    raise self.invalid(
+                        target, "no_answer",
+                        f"one of the answers ({', '.join(choices)}) or a list of steps, "
+                        f"not {target.value!r}",
+                    )
             else:
                 no_answer = self.block(target, "no_answer", scope, decks)
         if question is None:

@@ -98,7 +98,14 @@ def read_text(path: Path) -> str:
     return decode(data, source)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode(data: bytes, source: str) -> str:
+    if data.startswith(_UTF16_BOMS):
+        raise YamlSyntaxError(
+            source, 1, 1, "the file is saved as UTF-16; save it as UTF-8 instead"
+        )
     if b"\x00" in data:
         line, column = _position(data[: data.index(b"\x00")])
         raise YamlSyntaxError(source, line, column, "this is not a text file (it has NUL bytes)")
@@ -127,18 +134,33 @@ def parse(text: str, source: str) -> Node:
     try:
         return _compose(yaml.parse(text, Loader=_Loader), source)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = error.problem or "not valid YAML"
-        context = f" ({error.context})" if error.context else ""
-        raise YamlSyntaxError(source, line, column, f"YAML syntax: {what}{context}") from None
+        raise _located(error, text, source) from None
     except yaml.reader.ReaderError as error:
         line, column = _char_position(text, error.position)
+        char = error.character
+        code = char if isinstance(char, int) else ord(char) if char else 0
         raise YamlSyntaxError(
-            source, line, column, f"character {error.character!r} is not allowed in YAML"
+            source, line, column, f"the character U+{code:04X} is not allowed in YAML text"
         ) from None
     except yaml.YAMLError as error:  # libyaml's errors do not always carry a mark
         raise YamlSyntaxError(source, 1, 1, f"YAML syntax: {error}") from None
+
+
+def _located(error: yaml.MarkedYAMLError, text: str, source: str) -> YamlSyntaxError:
+    """A YAML syntax error, pointing where a person would look to fix it."""
+    mark = error.problem_mark or error.context_mark
+    what = error.problem or "not valid YAML"
+    context = f" ({error.context})" if error.context else ""
+    if error.context_mark is not None and "quoted scalar" in (error.context or ""):
+        # An unclosed quote is reported at the end of the file; point at its start.
+        mark = error.context_mark
+        what, context = "a quoted text is never closed", ""
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return YamlSyntaxError(
+            source, line, column, "a tab character; YAML must be indented with spaces"
+        )
+    return YamlSyntaxError(source, line, column, f"YAML syntax: {what}{context}")
 
 
 def _char_position(text: str, index: int) -> tuple[int, int]:
@@ -243,6 +265,7 @@ def _check_tag(event: yaml.Event, source: str, line: int, column: int) -> None:
     tag = getattr(event, "tag", None)
     if tag in (None, "!") or tag in _STANDARD_TAGS:
         return
+    written = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:") else tag
     raise YamlSyntaxError(
-        source, line, column, f"YAML tags like {tag!r} are not allowed in ritual files"
+        source, line, column, f"YAML tags like {written!r} are not allowed in ritual files"
     )
