@@ -1,0 +1,576 @@
+"""The Hermes adapter: MQTT messages ↔ engine events and effects, one ritual run per site.
+
+Only this module knows the dialogue manager's habits (Rhasspy 2.5's, checked against its
+source):
+
+* A line is spoken in a *notification* session; its ``sessionEnded`` means it was said.
+  The dialogue manager does not queue notifications, and a notification that arrives while
+  another session is open on the site is spoken *inside* that session and ends it. So each
+  site sends one output at a time, waits for it to finish, and holds back while someone
+  else's session (a wake word) is open.
+* It waits at most max(10 s, characters / 33) for ``sayFinished``, then ends the session
+  anyway: long lines are cut into short ones that always fit, and if no ``sessionEnded``
+  comes at all, the line counts as spoken after that same time (with a warning).
+* A question is an *action* session with an ``intentFilter`` and ``customData`` naming its
+  engine token; "not recognised" comes back to us (``sendIntentNotRecognized``), a timeout
+  is "no answer", and an intent inside the session must be answered by ending it.
+* Control intents usually arrive in a fresh wake-word session; the skill acts and ends that
+  session silently, so nothing keeps listening while the couple talk to each other.
+
+The adapter never touches the network itself: it is handed a :class:`Transport`, so the
+tests drive it with an in-process fake and ``hearth run`` with paho-mqtt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rhasspyhermes.dialogue import (
+    DialogueIntentNotRecognized,
+    DialogueSessionEnded,
+    DialogueSessionStarted,
+)
+from rhasspyhermes.dialogue import DialogueSessionTerminationReason as Reason
+from rhasspyhermes.nlu import NluIntent
+
+from skill import hermes
+from skill.chimes import chime_seconds, chime_wav
+from skill.decks import DeckHistory, MemoryDeckHistory
+from skill.driver import Driver
+from skill.engine import ParticipantsError, Phase
+from skill.events import Answer, Command, Control, Event, NoAnswer, NotUnderstood, OutputDone, Start
+from skill.intents import (
+    ANSWER_INTENTS,
+    ANSWER_SLOT,
+    CONTROL_INTENTS,
+    RITUAL_SLOT,
+    Intent,
+)
+from skill.loader import Library
+from skill.phrases import join_names
+from skill.ritual import Ritual
+
+log = logging.getLogger("hearth.adapter")
+
+MAX_CHUNK = 120
+"""Characters per notification: at a slow 12 characters a second that is 10 s of speech,
+inside the dialogue manager's shortest wait for ``sayFinished``."""
+SAY_SLACK = 2.0
+ASK_FALLBACK = 45.0
+"""Seconds after which a question that never came back counts as unanswered (the dialogue
+manager's own session timeout is 30 s)."""
+FOREIGN_WAIT = 35.0
+"""How long output waits for someone else's session on the site to close."""
+MAX_SITES = 500
+
+
+class Transport(Protocol):
+    def publish(self, message: hermes.Outgoing) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """What the adapter itself says (outside the engine's own phrases)."""
+
+    no_ritual: str = (
+        "There's no ritual running right now. You can say, start the appreciation round."
+    )
+    no_question: str = "There's no question open right now."
+    unknown_ritual: str = "I don't know that ritual. Ask me which rituals there are."
+    busy: str = "We're in the middle of {title}. Say stop first if you'd like to change."
+    rituals: str = "I know these rituals: {titles}."
+    no_rituals: str = "I don't have any rituals yet."
+    wrong_count: str = "{title} is for {span} people, and I know {count} names here."
+
+
+def split_for_speech(text: str, limit: int = MAX_CHUNK) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters, at sentence ends if possible.
+
+    >>> split_for_speech("One. Two.", limit=5)
+    ['One.', 'Two.']
+    """
+    if len(text) <= limit:
+        return [text]
+    return _pack(re.split(r"(?<=[.!?;:,])\s+", text), limit)
+
+
+def _pack(units: Sequence[str], limit: int) -> list[str]:
+    """Join units greedily into pieces of at most ``limit``; cut units that are too long."""
+    pieces: list[str] = []
+    current = ""
+    for unit in units:
+        parts = [unit] if len(unit) <= limit else _pack(_hard_words(unit, limit), limit)
+        for part in parts:
+            joined = f"{current} {part}".strip()
+            if len(joined) <= limit:
+                current = joined
+            else:
+                pieces.append(current)
+                current = part
+    if current:
+        pieces.append(current)
+    return [piece for piece in pieces if piece]
+
+
+def _hard_words(unit: str, limit: int) -> list[str]:
+    return [word[i : i + limit] for word in unit.split() for i in range(0, len(word), limit)]
+
+
+@dataclass
+class _Output:
+    """One thing to say, ask or play, waiting its turn or in flight."""
+
+    kind: str  # "say" | "ask" | "chime"
+    text: str
+    token: int | None
+    """The engine token to report when done; None for asides and all but a line's last piece."""
+    answers: tuple[str, ...] = ()
+    session: str | None = None
+    request: str | None = None
+    open_at_send: frozenset[str] = frozenset()
+
+
+@dataclass
+class Site:
+    """One room: its ritual run, its output queue and the sessions open there."""
+
+    site_id: str
+    adapter: Adapter
+    driver: Driver | None = None
+    outbox: deque[_Output] = field(default_factory=deque)
+    current: _Output | None = None
+    fallback: asyncio.TimerHandle | None = None
+    foreign: set[str] = field(default_factory=set)
+    foreign_since: float | None = None
+    reask_after_foreign: bool = False
+    retry: asyncio.TimerHandle | None = None
+
+    # -- the engine's outlet ------------------------------------------------------------
+
+    def speak(self, token: int, text: str, awaited: bool) -> None:
+        log.info("site %s says: %s", self.site_id, text)
+        pieces = split_for_speech(text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            self.outbox.append(_Output("say", piece, token if awaited and last else None))
+        self.pump()
+
+    def ask(self, token: int, text: str, answers: tuple[str, ...]) -> None:
+        log.info("site %s asks: %s", self.site_id, text)
+        current = self.current
+        if current is not None and current.kind == "ask" and current.session is not None \
+                and current.token is not None:
+            # Asking again in the session that is still open (after "not recognised").
+            current.token, current.answers, current.text = token, answers, text
+            self.adapter.publish(hermes.ask_again(
+                current.session, text, self.adapter.intent_filter(answers), _custom(token)
+            ))
+            self._arm(ASK_FALLBACK, current)
+            return
+        self.outbox.append(_Output("ask", text, token, answers))
+        self.pump()
+
+    def chime(self, token: int, sound: str) -> None:
+        self.outbox.append(_Output("chime", sound, token))
+        self.pump()
+
+    def close_microphone(self) -> None:
+        self._end_our_question()
+
+    def finished(self, completed: bool) -> None:
+        if self.driver is not None:
+            state = "finished" if completed else "was stopped"
+            log.info("site %s: ritual %s %s", self.site_id, self.driver.run.ritual.id, state)
+        self.driver = None
+
+    # -- feeding the engine -------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        if self.driver is not None:
+            self.driver.feed(event)
+        self._end_our_question_if_answered()
+
+    @property
+    def asking(self) -> bool:
+        return self.driver is not None and self.driver.run.phase is Phase.ASKING
+
+    def aside(self, text: str) -> None:
+        self.speak(0, text, awaited=False)
+
+    # -- the output queue ---------------------------------------------------------------
+
+    def pump(self) -> None:
+        if self.current is not None or not self.outbox or not self.adapter.connected:
+            return
+        loop = self.adapter.loop
+        if self.foreign:
+            # Someone's wake-word session is open: a notification now would end it.
+            now = loop.time()
+            self.foreign_since = self.foreign_since or now
+            if now - self.foreign_since < FOREIGN_WAIT:
+                if self.retry is None:
+                    self.retry = loop.call_later(1.0, self._retry)
+                return
+            log.warning("site %s: sessions %s stayed open; speaking anyway",
+                        self.site_id, sorted(self.foreign))
+            self.foreign.clear()
+        self.foreign_since = None
+        self.current = self.outbox.popleft()
+        self._send(self.current)
+
+    def _retry(self) -> None:
+        self.retry = None
+        self.pump()
+
+    def _send(self, out: _Output) -> None:
+        out.open_at_send = frozenset(self.foreign)
+        out.session = None
+        if out.kind == "say":
+            self.adapter.publish(hermes.notification(self.site_id, out.text))
+            self._arm(max(10.0, len(out.text) / 33.0) + SAY_SLACK, out)
+        elif out.kind == "chime":
+            out.request = f"hearth-{uuid.uuid4().hex}"
+            self.adapter.publish(hermes.play_bytes(self.site_id, out.request, chime_wav(out.text)))
+            self._arm(chime_seconds(out.text) + SAY_SLACK, out)
+        else:
+            self.adapter.publish(hermes.question(
+                self.site_id, out.text, self.adapter.intent_filter(out.answers),
+                _custom(out.token),
+            ))
+            self._arm(ASK_FALLBACK, out)
+
+    def _arm(self, seconds: float, out: _Output) -> None:
+        if self.fallback is not None:
+            self.fallback.cancel()
+        self.fallback = self.adapter.loop.call_later(seconds, self._gave_up, out)
+
+    def _gave_up(self, out: _Output) -> None:
+        self.fallback = None
+        if self.current is not out:
+            return
+        if out.kind == "ask":
+            log.warning("site %s: the question got no reply from the dialogue manager; "
+                        "counting it as unanswered", self.site_id)
+            self._complete(out)
+            self.feed(NoAnswer(out.token))
+            return
+        log.warning("site %s: no end of %s from the dialogue manager; carrying on",
+                    self.site_id, "the line" if out.kind == "say" else "the chime")
+        self._complete(out, done=True)
+
+    def _complete(self, out: _Output, *, done: bool = False) -> None:
+        if self.current is not out:
+            return
+        if self.fallback is not None:
+            self.fallback.cancel()
+            self.fallback = None
+        self.current = None
+        if done and out.token is not None:
+            self.feed(OutputDone(out.token))
+        self.pump()
+
+    def _end_our_question(self) -> None:
+        out = self.current
+        if out is not None and out.kind == "ask" and out.session is not None:
+            self.adapter.publish(hermes.end_session(out.session))
+            out.token = None  # whatever comes back now is not an answer
+
+    def _end_our_question_if_answered(self) -> None:
+        out = self.current
+        if out is None or out.kind != "ask" or out.session is None or out.token is None:
+            return
+        if not self.asking or self.driver is None or self.driver.run.paused:
+            self._end_our_question()
+
+    # -- what the dialogue manager tells us ---------------------------------------------
+
+    def session_started(self, session_id: str, custom_data: str | None) -> None:
+        out = self.current
+        if out is not None and out.session is None:
+            if out.kind == "say" and custom_data is None:
+                out.session = session_id
+                return
+            if out.kind == "ask" and custom_data == _custom(out.token):
+                out.session = session_id
+                return
+        if custom_data is None or not custom_data.startswith(hermes.CUSTOM_DATA_PREFIX):
+            self.foreign.add(session_id)
+
+    def session_ended(self, session_id: str, reason: Reason) -> None:
+        out = self.current
+        if session_id in self.foreign:
+            self.foreign.discard(session_id)
+            if out is not None and out.kind == "say" and out.session is None \
+                    and session_id in out.open_at_send:
+                self._complete(out, done=True)  # spoken inside that session, which it ended
+            elif self.reask_after_foreign and not self.foreign:
+                self.reask_after_foreign = False
+                if self.asking and self.driver is not None and not self.driver.run.paused:
+                    self.feed(Control(Command.REPEAT))
+            self.pump()
+            return
+        if out is None or out.session != session_id:
+            return
+        if out.kind == "say":
+            self._complete(out, done=True)
+            return
+        token = out.token
+        self._complete(out)
+        if token is None or reason is Reason.NOMINAL:
+            return
+        if reason is Reason.ABORTED_BY_USER:
+            # A wake word cut the question short; ask again once that session is over,
+            # unless what was said there answers or moves the ritual on.
+            self.reask_after_foreign = True
+        elif reason is Reason.INTENT_NOT_RECOGNIZED:
+            self.feed(NotUnderstood(token))
+        else:
+            self.feed(NoAnswer(token))
+
+    def not_recognized(self, session_id: str) -> None:
+        out = self.current
+        if out is not None and out.kind == "ask" and out.session == session_id \
+                and out.token is not None:
+            self.feed(NotUnderstood(out.token))
+
+    def play_finished(self, request_id: str | None) -> None:
+        out = self.current
+        if out is not None and out.kind == "chime" and out.request == request_id:
+            self._complete(out, done=True)
+
+    def in_our_session(self, session_id: str | None) -> bool:
+        out = self.current
+        return session_id is not None and out is not None and out.kind == "ask" \
+            and out.session == session_id
+
+    def reconnected(self) -> None:
+        """The broker came back: what was in flight is sent again, from the start."""
+        self.foreign.clear()
+        if self.current is not None:
+            self._send(self.current)
+        else:
+            self.pump()
+
+    def disconnected(self) -> None:
+        # While the broker is away nothing can be spoken; don't count time against it.
+        if self.fallback is not None:
+            self.fallback.cancel()
+            self.fallback = None
+
+    @property
+    def idle(self) -> bool:
+        return self.driver is None and self.current is None and not self.outbox
+
+    def close(self) -> None:
+        for handle in (self.fallback, self.retry):
+            if handle is not None:
+                handle.cancel()
+        if self.driver is not None:
+            self.driver.close()
+
+
+def _custom(token: int | None) -> str:
+    return f"{hermes.CUSTOM_DATA_PREFIX}{token}"
+
+
+IntentHandler = Callable[["Adapter", Site, NluIntent, Intent], None]
+
+
+class Adapter:
+    """All sites, the library of rituals, and the dispatch of incoming messages."""
+
+    def __init__(
+        self,
+        library: Library,
+        transport: Transport,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        names: Callable[[str], Sequence[str]],
+        site_ids: Sequence[str] = (),
+        rng: random.Random | None = None,
+        history: DeckHistory | None = None,
+        lines: Lines = Lines(),
+    ) -> None:
+        self.library = library
+        self.transport = transport
+        self.loop = loop
+        self.names = names
+        self.site_ids = frozenset(site_ids)
+        self.rng = rng or random.Random()
+        self.history = history or MemoryDeckHistory()
+        self.lines = lines
+        self.sites: dict[str, Site] = {}
+        self.connected = True
+        self.dropped = 0
+        self._fixed = {topic: self._handler(parse) for topic, parse in hermes.FIXED_TOPICS.items()}
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def publish(self, message: hermes.Outgoing) -> None:
+        self.transport.publish(message)
+
+    def intent_filter(self, answers: Sequence[str]) -> list[str]:
+        """The intents a question listens for: its answers and the control commands."""
+        wanted: list[str] = []
+        if "yes" in answers:
+            wanted.append(Intent.YES.value)
+        if "no" in answers:
+            wanted.append(Intent.NO.value)
+        if any(a not in ("yes", "no") for a in answers):
+            wanted.append(Intent.ANSWER.value)
+        return wanted + [intent.value for intent in CONTROL_INTENTS]
+
+    def site(self, site_id: str) -> Site | None:
+        """The site, created on first use; None for sites this skill does not serve."""
+        if self.site_ids and site_id not in self.site_ids:
+            return None
+        site = self.sites.get(site_id)
+        if site is None:
+            if len(self.sites) >= MAX_SITES:
+                idle = [key for key, value in self.sites.items() if value.idle]
+                if not idle:
+                    log.warning("too many sites at once; ignoring site %s", site_id[:64])
+                    return None
+                self.sites.pop(idle[0]).close()
+            site = self.sites[site_id] = Site(site_id, self)
+        return site
+
+    def set_connected(self, connected: bool) -> None:
+        if connected == self.connected:
+            return
+        self.connected = connected
+        for site in self.sites.values():
+            if connected:
+                site.reconnected()
+            else:
+                site.disconnected()
+
+    def replace_library(self, library: Library) -> None:
+        """New rituals for new runs; runs in progress keep the ritual they started with."""
+        self.library = library
+
+    def close(self) -> None:
+        for site in self.sites.values():
+            site.close()
+
+    # -- incoming messages --------------------------------------------------------------
+
+    def on_message(self, topic: str, payload: bytes) -> None:
+        """Handle one MQTT message. Never raises: a bad message is logged and dropped."""
+        try:
+            handler = self._fixed.get(topic)
+            if handler is not None:
+                handler(topic, payload)
+            elif topic.startswith("hermes/intent/"):
+                self._on_intent(topic, payload)
+            elif hermes.PLAY_FINISHED_TOPIC.match(topic):
+                site_id, finished = hermes.parse_play_finished(topic, payload)
+                site = self.sites.get(site_id)
+                if site is not None:
+                    site.play_finished(finished.id)
+        except hermes.MalformedMessage as error:
+            self.dropped += 1
+            log.warning("dropped %s", error)
+        except Exception:  # one bad message must never take a site down
+            self.dropped += 1
+            log.exception("error handling a message on %s; dropped", topic[:120])
+
+    def _handler(self, parse: hermes.Parser) -> Callable[[str, bytes], None]:
+        def handle(topic: str, payload: bytes) -> None:
+            message = parse(topic, payload)
+            site = self.sites.get(message.site_id)  # type: ignore[attr-defined]
+            if site is None:
+                return
+            match message:
+                case DialogueSessionStarted(session_id=sid, custom_data=data):
+                    site.session_started(sid, data)
+                case DialogueSessionEnded(session_id=sid, termination=termination):
+                    site.session_ended(sid, termination.reason)
+                case DialogueIntentNotRecognized(session_id=sid):
+                    site.not_recognized(sid)
+        return handle
+
+    def _on_intent(self, topic: str, payload: bytes) -> None:
+        message = hermes.parse_intent(topic, payload)
+        try:
+            intent = Intent(message.intent.intent_name)
+        except ValueError:
+            raise hermes.MalformedMessage(topic, "not one of Hearth's intents") from None
+        site = self.site(message.site_id)
+        if site is None:
+            return
+        ours = site.in_our_session(message.session_id)
+        if not ours and message.session_id:
+            # A wake-word session: act on it, then end it without a word.
+            self.publish(hermes.end_session(message.session_id))
+        HANDLERS[intent](self, site, message, intent)
+        if ours:
+            site._end_our_question_if_answered()
+
+    # -- intent handlers ----------------------------------------------------------------
+
+    def start_ritual(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        ritual_id = hermes.slot_text(message, RITUAL_SLOT) or ""
+        ritual = self.library.rituals.get(ritual_id)
+        if ritual is None:
+            log.info("site %s: asked for a ritual that is not loaded", site.site_id)
+            site.aside(self.lines.unknown_ritual)
+            return
+        if site.driver is not None:
+            site.aside(self.lines.busy.format(title=site.driver.run.ritual.title))
+            return
+        self.begin(site, ritual)
+
+    def begin(self, site: Site, ritual: Ritual) -> None:
+        names = list(self.names(site.site_id))
+        try:
+            site.driver = Driver(ritual, names, site, loop=self.loop, rng=self.rng,
+                                 history=self.history)
+        except ParticipantsError as error:
+            low, high = error.allowed
+            span = str(low) if low == high else f"{low} to {high}"
+            site.aside(self.lines.wrong_count.format(title=ritual.title, span=span,
+                                                     count=len(names)))
+            return
+        log.info("site %s: starting ritual %s for %d people", site.site_id, ritual.id,
+                 len(names))
+        site.feed(Start())
+
+    def list_rituals(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        titles = sorted(r.title for r in self.library.rituals.values())
+        site.aside(self.lines.rituals.format(titles=join_names(titles)) if titles
+                   else self.lines.no_rituals)
+
+    def control(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        if site.driver is None:
+            site.aside(self.lines.no_ritual)
+            return
+        site.feed(Control(CONTROL_INTENTS[intent]))
+
+    def answer(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        value = ANSWER_INTENTS[intent] or hermes.slot_text(message, ANSWER_SLOT)
+        if site.driver is None:
+            site.aside(self.lines.no_question)
+            return
+        if value is None or not site.asking:
+            return  # "yes" in the middle of a talk: nothing to answer
+        token = site.current.token if site.in_our_session(message.session_id) and \
+            site.current is not None else None
+        site.reask_after_foreign = False
+        site.feed(Answer(value, token))
+
+
+HANDLERS: Mapping[Intent, IntentHandler] = {
+    Intent.START_RITUAL: Adapter.start_ritual,
+    Intent.LIST_RITUALS: Adapter.list_rituals,
+    **{intent: Adapter.control for intent in CONTROL_INTENTS},
+    **{intent: Adapter.answer for intent in ANSWER_INTENTS},
+}

@@ -1,0 +1,153 @@
+"""``hearth run``: the long-running skill, wired together.
+
+Settings → rituals → the MQTT transport → the Hermes adapter. Ritual files changed while it
+runs are picked up (every few seconds, or at once on SIGHUP) without touching the rituals in
+progress; a file that breaks keeps its previous version in use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from pathlib import Path
+
+from skill import __version__, hermes
+from skill.adapter import Adapter
+from skill.config import Settings
+from skill.loader import Library, load_library
+from skill.mqtt import BrokerError, MqttTransport
+
+log = logging.getLogger("hearth")
+
+RELOAD_SECONDS = 3.0
+"""How often the rituals folder is looked at; a stat of a few files, nothing more."""
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def report_problems(library: Library) -> None:
+    for problem_file in library.problems:
+        for problem in problem_file.problems:
+            log.error("%s", problem)
+
+
+def reload(previous: Library, folder: Path) -> Library:
+    """The folder loaded again; a file that now fails keeps its previous ritual."""
+    fresh = load_library(folder)
+    report_problems(fresh)
+    rituals = dict(fresh.rituals)
+    broken = {problem.source for problem in fresh.problems}
+    for ritual_id, ritual in previous.rituals.items():
+        if ritual.source in broken and ritual_id not in rituals:
+            log.warning("%s is broken; still using its previous version", ritual.source)
+            rituals[ritual_id] = ritual
+    return Library(rituals, fresh.decks, fresh.problems)
+
+
+def snapshot(folder: Path) -> tuple[tuple[str, float, int], ...]:
+    """What changed-ness is judged by: names, times and sizes of the YAML files."""
+    entries = []
+    for path in sorted([*folder.glob("*.y*ml"), *folder.glob("decks/*.y*ml")]):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        entries.append((str(path), stat.st_mtime, stat.st_size))
+    return tuple(entries)
+
+
+class Service:
+    """One running skill: its adapter, its connection and its watch on the rituals."""
+
+    def __init__(self, settings: Settings, *, client_id: str | None = None) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self.library = load_library(settings.rituals)
+        report_problems(self.library)
+        self._seen = snapshot(settings.rituals)
+        self.stopping = asyncio.Event()
+        self.adapter: Adapter | None = None
+        self.transport: MqttTransport | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        settings = self.settings
+        log.info("loaded %d rituals from %s", len(self.library.rituals), settings.rituals)
+        adapter = self.adapter = Adapter(
+            self.library, _Deferred(self), loop=loop, names=settings.names_for,
+            site_ids=settings.site_ids,
+        )
+        transport = self.transport = MqttTransport(
+            settings, loop, hermes.subscriptions(), adapter.on_message,
+            adapter.set_connected, client_id=self.client_id,
+        )
+        self._install_signals(loop)
+        try:
+            await transport.connect()
+        except BrokerError as error:
+            log.error("%s", error)
+            return 1
+        sites = ", ".join(settings.site_ids) or "all sites"
+        log.info("serving %s", sites)
+        watcher = asyncio.create_task(self._watch())
+        transport.failed.add_done_callback(lambda _: self.stopping.set())
+        try:
+            await self.stopping.wait()
+        finally:
+            watcher.cancel()
+            adapter.close()
+            transport.close()
+        if transport.failed.done():
+            return 1
+        log.info("stopped")
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def reload_now(self) -> None:
+        self._seen = snapshot(self.settings.rituals)
+        self.library = reload(self.library, self.settings.rituals)
+        if self.adapter is not None:
+            self.adapter.replace_library(self.library)
+        log.info("rituals reloaded: %d loaded", len(self.library.rituals))
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(RELOAD_SECONDS)
+            if snapshot(self.settings.rituals) != self._seen:
+                self.reload_now()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        handlers = {signal.SIGINT: self.stop, signal.SIGTERM: self.stop,
+                    signal.SIGHUP: self.reload_now}
+        for signum, handler in handlers.items():
+            # Not possible outside the main thread (tests run services in threads too).
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, handler)
+
+
+class _Deferred:
+    """The adapter's transport before the real one exists (they need each other)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def publish(self, message: hermes.Outgoing) -> None:
+        if self.service.transport is not None:
+            self.service.transport.publish(message)
+
+
+def main(settings: Settings) -> int:
+    setup_logging(settings.log_level)
+    log.info("hearth %s starting (pid %d)", __version__, os.getpid())
+    return asyncio.run(Service(settings).run())
