@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from skill import __version__
+from skill import __version__, sentences, service
+from skill.config import add_mqtt_arguments, default_config_file, load_settings
 from skill.durations import format_duration
 from skill.engine import ParticipantsError
 from skill.errors import HearthError, RitualFileError
@@ -17,6 +19,11 @@ from skill.paths import shipped_rituals
 from skill.ritual import Ritual
 from skill.simulator import default_names, try_ritual
 from skill.timeline import estimate, rows
+
+
+def rituals_dir(args: argparse.Namespace) -> Path:
+    """``--rituals``, or the shipped rituals (``hearth run`` also reads its config for it)."""
+    return Path(args.rituals) if args.rituals is not None else shipped_rituals()
 
 
 def _find_ritual(name: str, rituals_dir: Path) -> Ritual:
@@ -32,7 +39,7 @@ def _find_ritual(name: str, rituals_dir: Path) -> Ritual:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.paths] or [args.rituals]
+    paths = [Path(p) for p in args.paths] or [rituals_dir(args)]
     library: Library = load_library(*paths)
     for problem_file in library.problems:
         for problem in problem_file.problems:
@@ -46,7 +53,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    ritual = _find_ritual(args.ritual, args.rituals)
+    ritual = _find_ritual(args.ritual, rituals_dir(args))
     people = args.people or max(2, ritual.participants[0])
     low, high = ritual.participants
     span = str(low) if low == high else f"{low}-{high}"
@@ -70,12 +77,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_try(args: argparse.Namespace) -> int:
-    ritual = _find_ritual(args.ritual, args.rituals)
+    ritual = _find_ritual(args.ritual, rituals_dir(args))
     names = [n.strip() for n in args.names.split(",") if n.strip()] if args.names else (
         default_names(ritual)
     )
     completed = asyncio.run(try_ritual(ritual, names, speed=args.speed, seed=args.seed))
     return 0 if completed else 3
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings(args, os.environ, default_config_file(os.environ))
+    return service.main(settings)
 
 
 def _positive(text: str) -> float:
@@ -91,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     parser.add_argument(
-        "--rituals", type=Path, default=shipped_rituals(),
+        "--rituals", type=Path, default=None,
         help="the folder of ritual files (default: the shipped rituals)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -111,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     trying.add_argument("--speed", type=_positive, default=1.0, help="run time N times faster")
     trying.add_argument("--seed", type=int, help="fix the random choices (for repeatable runs)")
     trying.set_defaults(func=cmd_try)
+
+    run = commands.add_parser("run", help="run the skill against an MQTT broker (Rhasspy)")
+    add_mqtt_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+    sentences.register(commands)
     return parser
 
 

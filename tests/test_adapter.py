@@ -378,7 +378,7 @@ def test_the_words_people_say_are_never_logged(caplog: pytest.LogCaptureFixture)
     w = World(mini_library())
     with caplog.at_level(logging.DEBUG):
         start(w)
-        session, _ = ask_session(World(mini_library()))
+        ask_session(World(mini_library()))
         w.wake("HearthTimeLeft", text="a very private sentence")
         w.deliver("hermes/intent/HearthYes", b'{"input": "private input", "intent": 3}')
     assert "private" not in caplog.text

@@ -1,0 +1,197 @@
+"""A text satellite: stands in for a Rhasspy satellite's speaker and microphone.
+
+It plays the parts a room's hardware plays around Rhasspy's dialogue manager:
+
+* **text to speech** — ``hermes/tts/say`` is shown as text, then ``sayFinished`` is sent;
+* **audio output** — ``playBytes`` is shown as a chime, then ``playFinished`` is sent;
+* **wake word and speech recognition** — a typed sentence is a wake word followed by that
+  sentence (``hotword/…/detected``, then ``asr/textCaptured`` for the session the dialogue
+  manager opens), or just the sentence when a question's session is already listening;
+* **NLU**, when given a recogniser — ``nlu/query`` is answered with the intent that
+  ``rhasspy-nlu`` finds (or ``intentNotRecognized``), trained from the same sentences the
+  real assistant gets.
+
+``hearth demo`` prints what it hears; the tests record it. Every message is built with the
+``rhasspy-hermes`` classes, as a real satellite's would be.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from rhasspyhermes.asr import AsrStartListening, AsrStopListening, AsrTextCaptured
+from rhasspyhermes.audioserver import AudioPlayBytes, AudioPlayFinished
+from rhasspyhermes.intent import Intent as HermesIntent
+from rhasspyhermes.intent import Slot
+from rhasspyhermes.nlu import NluIntent, NluIntentNotRecognized, NluQuery
+from rhasspyhermes.tts import TtsSay, TtsSayFinished
+from rhasspyhermes.wake import HotwordDetected
+
+from skill.nlu import Recognizer
+
+WAKEWORD = "default"
+
+
+@dataclass
+class Heard:
+    """What the satellite's speaker put out: a line (``kind`` "say") or a "chime"."""
+
+    kind: str
+    text: str
+    session_id: str | None = None
+
+
+@dataclass
+class Satellite:
+    """One room's speaker and microphone, over MQTT."""
+
+    host: str
+    port: int
+    site_id: str = "default"
+    recognizer: Recognizer | None = None
+    show: Callable[[Heard], None] = lambda heard: None
+    heard: list[Heard] = field(default_factory=list)
+    listening: str | None = None
+    """The session whose microphone is open, if one is."""
+    answer_speech: bool = True
+    """Answer ``say`` at once; False holds every line "being spoken" until :meth:`release`."""
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._pending: list[str] = []
+        self._held: list[TtsSay] = []
+        self.client = mqtt.Client(client_id=f"satellite-{self.site_id}-{uuid.uuid4().hex[:8]}")
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self._connected = threading.Event()
+
+    # -- connection ---------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> Satellite:
+        self.client.connect(self.host, self.port)
+        self.client.loop_start()
+        if not self._connected.wait(timeout):
+            raise TimeoutError(f"the satellite could not connect to {self.host}:{self.port}")
+        return self
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: int) -> None:
+        topics = [
+            TtsSay.topic(),
+            AudioPlayBytes.topic(site_id=self.site_id),
+            AsrStartListening.topic(),
+            AsrStopListening.topic(),
+        ]
+        if self.recognizer is not None:
+            topics.append(NluQuery.topic())
+        client.subscribe([(topic, 0) for topic in topics])
+        self._connected.set()
+
+    def _publish(self, message: Any, **topic_args: Any) -> None:
+        self.client.publish(message.topic(**topic_args), message.payload())
+
+    # -- what comes in ------------------------------------------------------------------
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        topic = msg.topic
+        if AudioPlayBytes.is_topic(topic):
+            if AudioPlayBytes.get_site_id(topic) == self.site_id:
+                self._hear(Heard("chime", "chime"))
+                self._publish(AudioPlayFinished(id=AudioPlayBytes.get_request_id(topic)),
+                              site_id=self.site_id)
+            return
+        data = json.loads(msg.payload)
+        if data.get("siteId", "default") != self.site_id:
+            return
+        if topic == TtsSay.topic():
+            say = TtsSay.from_dict(data)
+            self._hear(Heard("say", say.text, say.session_id))
+            with self._lock:
+                if not self.answer_speech:
+                    self._held.append(say)
+                    return
+            self._said(say)
+        elif topic == AsrStartListening.topic():
+            with self._lock:
+                self.listening = data.get("sessionId")
+                pending, self._pending = self._pending, []
+                self._lock.notify_all()
+            for text in pending:
+                self._capture(text)
+        elif topic == AsrStopListening.topic():
+            with self._lock:
+                if self.listening == data.get("sessionId"):
+                    self.listening = None
+        elif topic == NluQuery.topic():
+            self._understand(NluQuery.from_dict(data))
+
+    def _hear(self, heard: Heard) -> None:
+        with self._lock:
+            self.heard.append(heard)
+            self._lock.notify_all()
+        self.show(heard)
+
+    def _said(self, say: TtsSay) -> None:
+        self._publish(TtsSayFinished(id=say.id, session_id=say.session_id, site_id=self.site_id))
+
+    def release(self) -> None:
+        """Let every held line finish (with ``answer_speech`` False)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for say in held:
+            self._said(say)
+
+    def _understand(self, query: NluQuery) -> None:
+        assert self.recognizer is not None
+        found = self.recognizer.recognize(query.input, query.intent_filter)
+        if found is None:
+            self._publish(NluIntentNotRecognized(
+                input=query.input, site_id=query.site_id, session_id=query.session_id,
+                id=query.id,
+            ))
+            return
+        slots = [Slot(entity=name, slot_name=name, value={"kind": "Unknown", "value": value},
+                      raw_value=value) for name, value in found.slots.items()]
+        self._publish(NluIntent(
+            input=found.text, intent=HermesIntent(intent_name=found.intent, confidence_score=1.0),
+            site_id=query.site_id, session_id=query.session_id, id=query.id, slots=slots,
+            raw_input=query.input,
+        ), intent_name=found.intent)
+
+    # -- what goes out ------------------------------------------------------------------
+
+    def utter(self, text: str) -> None:
+        """Someone in the room says ``text`` (after the wake word, unless a session listens)."""
+        with self._lock:
+            session = self.listening
+            if session is None:
+                self._pending.append(text)
+        if session is not None:
+            self._capture(text)
+            return
+        self._publish(HotwordDetected(model_id=WAKEWORD, site_id=self.site_id),
+                      wakeword_id=WAKEWORD)
+
+    def _capture(self, text: str) -> None:
+        with self._lock:
+            session, self.listening = self.listening, None
+        self._publish(AsrTextCaptured(text=text, likelihood=1.0, seconds=0.5,
+                                      site_id=self.site_id, session_id=session))
+
+    def wait_for(self, predicate: Callable[[list[Heard]], bool], timeout: float = 30.0) -> bool:
+        """Wait until ``predicate(heard)`` holds; False after ``timeout`` seconds."""
+        with self._lock:
+            return self._lock.wait_for(lambda: predicate(self.heard), timeout)
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return [h.text for h in self.heard if h.kind == "say"]
