@@ -135,7 +135,6 @@ class _Output:
     answers: tuple[str, ...] = ()
     session: str | None = None
     request: str | None = None
-    open_at_send: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -231,7 +230,6 @@ class Site:
         self.pump()
 
     def _send(self, out: _Output) -> None:
-        out.open_at_send = frozenset(self.foreign)
         out.session = None
         if out.kind == "say":
             self.adapter.publish(hermes.notification(self.site_id, out.text))
@@ -308,9 +306,10 @@ class Site:
         out = self.current
         if session_id in self.foreign:
             self.foreign.discard(session_id)
-            if out is not None and out.kind == "say" and out.session is None \
-                    and session_id in out.open_at_send:
-                self._complete(out, done=True)  # spoken inside that session, which it ended
+            if out is not None and out.kind == "say" and out.session is None:
+                # The dialogue manager spoke our line inside that session, then ended it
+                # (it does so with a notification that finds a session already open).
+                self._complete(out, done=True)
             elif self.reask_after_foreign and not self.foreign:
                 self.reask_after_foreign = False
                 if self.asking and self.driver is not None and not self.driver.run.paused:
@@ -398,6 +397,7 @@ class Adapter:
         rng: random.Random | None = None,
         history: DeckHistory | None = None,
         lines: Lines = Lines(),
+        speed: float = 1.0,
     ) -> None:
         self.library = library
         self.transport = transport
@@ -407,6 +407,8 @@ class Adapter:
         self.rng = rng or random.Random()
         self.history = history or MemoryDeckHistory()
         self.lines = lines
+        self.speed = speed
+        """Ritual time runs this many times faster (``hearth demo --speed``, tests)."""
         self.sites: dict[str, Site] = {}
         self.connected = True
         self.dropped = 0
@@ -486,7 +488,11 @@ class Adapter:
     def _handler(self, parse: hermes.Parser) -> Callable[[str, bytes], None]:
         def handle(topic: str, payload: bytes) -> None:
             message = parse(topic, payload)
-            site = self.sites.get(message.site_id)  # type: ignore[attr-defined]
+            site_id: str = message.site_id  # type: ignore[attr-defined]
+            # A session that starts is worth knowing about even before the site's first
+            # intent: it is usually the wake word that brings that intent.
+            site = self.site(site_id) if isinstance(message, DialogueSessionStarted) \
+                else self.sites.get(site_id)
             if site is None:
                 return
             match message:
@@ -533,7 +539,7 @@ class Adapter:
         names = list(self.names(site.site_id))
         try:
             site.driver = Driver(ritual, names, site, loop=self.loop, rng=self.rng,
-                                 history=self.history)
+                                 history=self.history, speed=self.speed)
         except ParticipantsError as error:
             low, high = error.allowed
             span = str(low) if low == high else f"{low} to {high}"

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from skill import __version__, sentences, service
+from skill import __version__, demo, sentences, service
 from skill.config import add_mqtt_arguments, default_config_file, load_settings
 from skill.durations import format_duration
 from skill.engine import ParticipantsError
@@ -90,6 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return service.main(settings)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings(args, os.environ, default_config_file(os.environ))
+    service.setup_logging(settings.log_level if args.log_level else "WARNING")
+    return asyncio.run(demo.run_demo(settings, speed=args.speed))
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -127,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the skill against an MQTT broker (Rhasspy)")
     add_mqtt_arguments(run)
     run.set_defaults(func=cmd_run)
+
+    demo_parser = commands.add_parser(
+        "demo", help="try Hearth with nothing else installed: a console stands in for the speaker"
+    )
+    demo_parser.add_argument("--names", help="your names, comma-separated, e.g. Alex,Sam")
+    demo_parser.add_argument("--speed", type=_positive, default=1.0,
+                             help="run ritual time N times faster")
+    demo_parser.add_argument("--log-level", metavar="LEVEL", help="show Hearth's log")
+    demo_parser.set_defaults(func=cmd_demo)
 
     sentences.register(commands)
     return parser

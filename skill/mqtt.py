@@ -63,6 +63,8 @@ class MqttTransport:
         self.on_message = on_message
         self.on_connection = on_connection
         self.failed: asyncio.Future[BrokerError] = loop.create_future()
+        self.subscribed = asyncio.Event()
+        """Set once the broker has acknowledged the subscriptions (again after reconnects)."""
         self._connack: asyncio.Future[int] | None = None
         self.client = mqtt.Client(client_id=client_id or f"hearth-{uuid.uuid4().hex[:12]}",
                                   clean_session=True)
@@ -79,6 +81,7 @@ class MqttTransport:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # -- paho's thread ------------------------------------------------------------------
 
@@ -86,6 +89,9 @@ class MqttTransport:
         if rc == 0:
             client.subscribe([(topic, 0) for topic in self.topics])
         self.loop.call_soon_threadsafe(self._connected, rc)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, granted: Any) -> None:
+        self.loop.call_soon_threadsafe(self.subscribed.set)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, rc: int) -> None:
         self.loop.call_soon_threadsafe(self._disconnected, rc)
@@ -106,6 +112,7 @@ class MqttTransport:
             self.on_connection(True)
 
     def _disconnected(self, rc: int) -> None:
+        self.subscribed.clear()
         if rc != 0:
             log.warning("lost the connection to %s:%d; reconnecting",
                         self.settings.host, self.settings.port)

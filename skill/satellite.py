@@ -27,6 +27,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from rhasspyhermes.asr import AsrStartListening, AsrStopListening, AsrTextCaptured
 from rhasspyhermes.audioserver import AudioPlayBytes, AudioPlayFinished
+from rhasspyhermes.dialogue import DialogueSessionEnded
 from rhasspyhermes.intent import Intent as HermesIntent
 from rhasspyhermes.intent import Slot
 from rhasspyhermes.nlu import NluIntent, NluIntentNotRecognized, NluQuery
@@ -34,6 +35,7 @@ from rhasspyhermes.tts import TtsSay, TtsSayFinished
 from rhasspyhermes.wake import HotwordDetected
 
 from skill.nlu import Recognizer
+from skill.timeline import speech_seconds
 
 WAKEWORD = "default"
 
@@ -61,10 +63,14 @@ class Satellite:
     """The session whose microphone is open, if one is."""
     answer_speech: bool = True
     """Answer ``say`` at once; False holds every line "being spoken" until :meth:`release`."""
+    pace: float = 0.0
+    """Seconds of "speaking" per second a voice would take (0: lines end at once)."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._pending: list[str] = []
+        self._waking: str | None = None
+        """The session a typed sentence went into; the next waits until it is over."""
         self._held: list[TtsSay] = []
         self.client = mqtt.Client(client_id=f"satellite-{self.site_id}-{uuid.uuid4().hex[:8]}")
         self.client.on_connect = self._on_connect
@@ -90,6 +96,7 @@ class Satellite:
             AudioPlayBytes.topic(site_id=self.site_id),
             AsrStartListening.topic(),
             AsrStopListening.topic(),
+            DialogueSessionEnded.topic(),
         ]
         if self.recognizer is not None:
             topics.append(NluQuery.topic())
@@ -123,10 +130,20 @@ class Satellite:
         elif topic == AsrStartListening.topic():
             with self._lock:
                 self.listening = data.get("sessionId")
-                pending, self._pending = self._pending, []
+                text = self._pending.pop(0) if self._pending and self._waking == "" else None
+                if text is not None:
+                    self._waking = self.listening
                 self._lock.notify_all()
-            for text in pending:
+            if text is not None:
                 self._capture(text)
+        elif topic == DialogueSessionEnded.topic():
+            with self._lock:
+                if self._waking is None or data.get("sessionId") != self._waking:
+                    return
+                self._waking = None
+                more = bool(self._pending)
+            if more:
+                self._wake()
         elif topic == AsrStopListening.topic():
             with self._lock:
                 if self.listening == data.get("sessionId"):
@@ -141,7 +158,14 @@ class Satellite:
         self.show(heard)
 
     def _said(self, say: TtsSay) -> None:
-        self._publish(TtsSayFinished(id=say.id, session_id=say.session_id, site_id=self.site_id))
+        finished = TtsSayFinished(id=say.id, session_id=say.session_id, site_id=self.site_id)
+        if self.pace > 0:
+            delay = speech_seconds(say.text) * self.pace
+            timer = threading.Timer(delay, self._publish, args=(finished,))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._publish(finished)
 
     def release(self) -> None:
         """Let every held line finish (with ``answer_speech`` False)."""
@@ -170,14 +194,24 @@ class Satellite:
     # -- what goes out ------------------------------------------------------------------
 
     def utter(self, text: str) -> None:
-        """Someone in the room says ``text`` (after the wake word, unless a session listens)."""
+        """Someone in the room says ``text`` (after the wake word, unless a session listens).
+
+        Sentences are taken one at a time, as a person waits for the assistant to listen.
+        """
         with self._lock:
             session = self.listening
-            if session is None:
+            if session is None or self._pending or self._waking is not None:
                 self._pending.append(text)
+                session = None
+            busy = self._waking is not None
         if session is not None:
             self._capture(text)
-            return
+        elif not busy:
+            self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._waking = ""  # a wake word is on its way; its session is not known yet
         self._publish(HotwordDetected(model_id=WAKEWORD, site_id=self.site_id),
                       wakeword_id=WAKEWORD)
 

@@ -68,13 +68,17 @@ def snapshot(folder: Path) -> tuple[tuple[str, float, int], ...]:
 class Service:
     """One running skill: its adapter, its connection and its watch on the rituals."""
 
-    def __init__(self, settings: Settings, *, client_id: str | None = None) -> None:
+    def __init__(self, settings: Settings, *, client_id: str | None = None,
+                 speed: float = 1.0) -> None:
         self.settings = settings
+        self.speed = speed
         self.client_id = client_id
         self.library = load_library(settings.rituals)
         report_problems(self.library)
         self._seen = snapshot(settings.rituals)
         self.stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        """Set when Hearth is connected and subscribed: messages from then on reach it."""
         self.adapter: Adapter | None = None
         self.transport: MqttTransport | None = None
 
@@ -84,7 +88,7 @@ class Service:
         log.info("loaded %d rituals from %s", len(self.library.rituals), settings.rituals)
         adapter = self.adapter = Adapter(
             self.library, _Deferred(self), loop=loop, names=settings.names_for,
-            site_ids=settings.site_ids,
+            site_ids=settings.site_ids, speed=self.speed,
         )
         transport = self.transport = MqttTransport(
             settings, loop, hermes.subscriptions(), adapter.on_message,
@@ -96,8 +100,10 @@ class Service:
         except BrokerError as error:
             log.error("%s", error)
             return 1
+        await transport.subscribed.wait()
         sites = ", ".join(settings.site_ids) or "all sites"
         log.info("serving %s", sites)
+        self.ready.set()
         watcher = asyncio.create_task(self._watch())
         transport.failed.add_done_callback(lambda _: self.stopping.set())
         try:

@@ -95,11 +95,23 @@ def test_one_output_at_a_time_per_site() -> None:
     w = World(mini_library())
     start(w)
     w.new()
+    welcome = w.started()  # the dialogue manager is saying the welcome
     w.wake("HearthTimeLeft")
     w.wake("HearthRepeat")
     assert w.spoken(w.new()) == []  # queued behind the welcome, which is still being said
-    assert w.spoken(w.finish_output())[0].startswith("About ")
+    w.ended(welcome)
+    assert w.spoken(w.new())[0].startswith("About ")
     assert w.spoken(w.finish_output()) == ["Welcome, Alex and Sam."]
+
+
+def test_a_line_the_dialogue_manager_speaks_inside_a_wake_session() -> None:
+    """Sent just before a wake word: Rhasspy says it inside that session, then ends it."""
+    w = World(mini_library())
+    start(w)
+    assert w.spoken(w.new()) == ["Welcome, Alex and Sam."]
+    wake = w.started(custom_data="default")  # no session of its own ever starts
+    w.ended(wake, custom_data="default")
+    assert w.new()[0].topic.startswith("hermes/audioServer/default/playBytes/")
 
 
 def test_output_waits_while_someone_elses_session_is_open() -> None:
