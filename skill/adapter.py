@@ -135,6 +135,8 @@ class _Output:
     answers: tuple[str, ...] = ()
     session: str | None = None
     request: str | None = None
+    reask: bool = False
+    """Ask again once this question's session is over (a command interrupted it)."""
 
 
 @dataclass
@@ -275,11 +277,25 @@ class Site:
             self.feed(OutputDone(out.token))
         self.pump()
 
-    def _end_our_question(self) -> None:
+    def _end_our_question(self, *, reask: bool = False) -> None:
         out = self.current
         if out is not None and out.kind == "ask" and out.session is not None:
             self.adapter.publish(hermes.end_session(out.session))
             out.token = None  # whatever comes back now is not an answer
+            out.reask = reask
+
+    def after_intent_in_question(self, token: int | None) -> None:
+        """An intent came in our question's session. Rhasspy now waits for us to continue
+        or end it. An answer ends it; a command that left the question open (time left,
+        say) ends it too, so the reply can be spoken, and the question is asked again."""
+        out = self.current
+        if out is None or out.kind != "ask" or out.token is None:
+            return
+        if out.token == token and self.asking and self.driver is not None \
+                and not self.driver.run.paused:
+            self._end_our_question(reask=True)
+        else:
+            self._end_our_question_if_answered()
 
     def _end_our_question_if_answered(self) -> None:
         out = self.current
@@ -323,7 +339,12 @@ class Site:
             return
         token = out.token
         self._complete(out)
-        if token is None or reason is Reason.NOMINAL:
+        if reason is Reason.NOMINAL:
+            if out.reask and self.asking and self.driver is not None \
+                    and not self.driver.run.paused:
+                self.feed(Control(Command.REPEAT))
+            return
+        if token is None:
             return
         if reason is Reason.ABORTED_BY_USER:
             # A wake word cut the question short; ask again once that session is over,
@@ -514,12 +535,13 @@ class Adapter:
         if site is None:
             return
         ours = site.in_our_session(message.session_id)
+        token = site.current.token if ours and site.current is not None else None
         if not ours and message.session_id:
             # A wake-word session: act on it, then end it without a word.
             self.publish(hermes.end_session(message.session_id))
         HANDLERS[intent](self, site, message, intent)
         if ours:
-            site._end_our_question_if_answered()
+            site.after_intent_in_question(token)
 
     # -- intent handlers ----------------------------------------------------------------
 

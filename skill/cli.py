@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.set_defaults(func=cmd_demo)
 
     sentences.register(commands)
+    for command in commands.choices.values():
+        # Also after the command (`hearth run --rituals DIR`); SUPPRESS keeps an earlier one.
+        command.add_argument("--rituals", type=Path, default=argparse.SUPPRESS,
+                             help="the folder of ritual files (default: the shipped rituals)")
     return parser
 
 

@@ -395,3 +395,23 @@ def test_the_words_people_say_are_never_logged(caplog: pytest.LogCaptureFixture)
         w.deliver("hermes/intent/HearthYes", b'{"input": "private input", "intent": 3}')
     assert "private" not in caplog.text
     assert "secret words" not in caplog.text
+
+
+def test_a_command_inside_the_questions_session_then_the_question_again() -> None:
+    w = World(mini_library())
+    session, custom = ask_session(w)
+    w.intent("HearthTimeLeft", session_id=session)
+    (end,) = w.new()
+    assert end.topic == "hermes/dialogueManager/endSession"  # Rhasspy waits for us
+    w.ended(session, custom_data=custom)
+    assert w.spoken(w.new())[0].startswith("About ")
+    assert w.spoken(w.finish_output()) == ["Ready?"]
+
+
+def test_repeat_inside_the_questions_session_asks_again_in_it() -> None:
+    w = World(mini_library())
+    session, _ = ask_session(w)
+    w.intent("HearthRepeat", session_id=session)
+    (again,) = w.new()
+    assert again.topic == "hermes/dialogueManager/continueSession"
+    assert decoded(again)["text"] == "Ready?"

@@ -1,0 +1,181 @@
+"""Real parts for the tests that need them: Mosquitto on a free loopback port, Rhasspy's
+dialogue manager, a text satellite, and ``hearth run`` as its own process.
+
+Only 127.0.0.1 is ever used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
+TEST_RITUALS = Path(__file__).resolve().parent / "rituals"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex((HOST, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {HOST}:{port} after {timeout} s")
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
+    if found is None:
+        pytest.fail("Mosquitto is needed for the broker tests: apt-get install mosquitto")
+    return found
+
+
+@dataclass
+class Mosquitto:
+    """A Mosquitto broker of our own, which a test may stop and start again."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    extra: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Mosquitto:
+        config = self.folder / "mosquitto.conf"
+        config.write_text(
+            f"listener {self.port} {HOST}\nallow_anonymous true\npersistence false\n"
+            f"log_type error\n{self.extra}"
+        )
+        self.process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(config)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A fresh Mosquitto for one test."""
+    folder = tmp_path / "mosquitto"
+    folder.mkdir()
+    mosquitto = Mosquitto(folder).start()
+    yield mosquitto
+    mosquitto.stop()
+
+
+@dataclass
+class HearthProcess:
+    """``hearth run`` in a process of its own, with its log collected."""
+
+    args: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[str] | None = None
+    log: list[str] = field(default_factory=list)
+    _ready: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, timeout: float = 20.0) -> HearthProcess:
+        self._ready.clear()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "skill", "run", *self.args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env, cwd=ROOT,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise TimeoutError("hearth run did not start:\n" + "".join(self.log[-30:]))
+        return self
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.log.append(line)
+            if "hearth: serving" in line:
+                self._ready.set()
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while text not in self.text():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+def hearth_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env["HEARTH_DATA_DIR"] = str(data_dir)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture
+def hearth_factory(tmp_path: Path) -> Iterator[list[HearthProcess]]:
+    """Collects the ``hearth run`` processes a test makes, and stops them afterwards."""
+    made: list[HearthProcess] = []
+    yield made
+    for process in made:
+        process.stop()
+
+
+def run_hearth(made: list[HearthProcess], port: int, data_dir: Path, *extra: str,
+               rituals: Path = TEST_RITUALS) -> HearthProcess:
+    args = ["--host", HOST, "--port", str(port), "--rituals", str(rituals),
+            "--names", "Alex,Sam", "--log-level", "DEBUG", *extra]
+    process = HearthProcess(args, hearth_env(data_dir)).start()
+    made.append(process)
+    return process
