@@ -14,6 +14,7 @@ import threading
 from typing import TextIO
 
 from skill.driver import Driver
+from skill.engine import Phase
 from skill.durations import spoken_duration
 from skill.events import Answer, Command, Control, NoAnswer, NotUnderstood, OutputDone, Start
 from skill.ritual import Ritual, Talk, Who
@@ -82,10 +83,10 @@ class TerminalOutlet:
         turn, _ = run.time_left()
         length = spoken_duration(turn or 0)
         if isinstance(step, Talk):
-            who = {Who.SPEAKER: run.placeholders().get("speaker", "you"),
-                   Who.PARTNER: run.placeholders().get("partner", "you"),
-                   Who.EVERYONE: "you all"}[step.who]
-            self._print(f"({who} talk for {length}; Hearth is not listening. "
+            who = {Who.SPEAKER: run.placeholders().get("speaker", "you") + " talks",
+                   Who.PARTNER: run.placeholders().get("partner", "you") + " talks",
+                   Who.EVERYONE: "you talk"}[step.who]
+            self._print(f"({who} for {length}; Hearth is not listening. "
                         "Type 'done' to finish early.)")
         else:
             self._print(f"(quiet for {length})")
@@ -101,7 +102,7 @@ class TerminalOutlet:
             return
         driver = self._driver()
         command = TYPED_COMMANDS.get(text)
-        asking = self.asking if driver.run.phase == "asking" else None
+        asking = self.asking if driver.run.phase is Phase.ASKING else None
         if asking is not None and text in asking[1]:
             driver.feed(Answer(text, asking[0]))
         elif command is not None:

@@ -83,7 +83,8 @@ def rows(ritual: Ritual, people: int = 2) -> list[Row]:
 
 
 def _first(text: Text) -> str:
-    extra = f"  (+{len(text.variants) - 1} variants)" if len(text.variants) > 1 else ""
+    others = len(text.variants) - 1
+    extra = f"  (+{others} variant{'s' if others > 1 else ''})" if others else ""
     return text.variants[0].source + extra
 
 
