@@ -14,8 +14,8 @@ import threading
 from typing import TextIO
 
 from skill.driver import Driver
-from skill.engine import Phase
 from skill.durations import spoken_duration
+from skill.engine import Phase
 from skill.events import Answer, Command, Control, NoAnswer, NotUnderstood, OutputDone, Start
 from skill.ritual import Ritual, Talk, Who
 from skill.timeline import CHIME_SECONDS, speech_seconds
