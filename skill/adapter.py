@@ -46,12 +46,21 @@ from skill.chimes import chime_seconds, chime_wav
 from skill.decks import DeckHistory, MemoryDeckHistory
 from skill.driver import Driver
 from skill.engine import ParticipantsError, Phase
+from skill.household import Due, Household, NoHousehold
+from skill.invitation import DEFAULT_RETRY, Invitation, Outcome
 from skill.events import Answer, Command, Control, Event, NoAnswer, NotUnderstood, OutputDone, Start
 from skill.intents import (
     ANSWER_INTENTS,
     ANSWER_SLOT,
     CONTROL_INTENTS,
+    DAY_SLOT,
+    DAYS_SLOT,
+    HOUR_SLOT,
+    MINUTE_SLOT,
+    MINUTES_SLOT,
+    PERIOD_SLOT,
     RITUAL_SLOT,
+    UNTIL_SLOT,
     Intent,
 )
 from skill.loader import Library
@@ -89,6 +98,8 @@ class Lines:
     rituals: str = "I know these rituals: {titles}."
     no_rituals: str = "I don't have any rituals yet."
     wrong_count: str = "{title} is for {span} people, and I know {count} names here."
+    when: str = "When should it be? For example: every Sunday at eight in the evening."
+    nothing_to_snooze: str = "There's nothing to put off right now."
 
 
 def split_for_speech(text: str, limit: int = MAX_CHUNK) -> list[str]:
@@ -153,6 +164,10 @@ class Site:
     foreign_since: float | None = None
     reask_after_foreign: bool = False
     retry: asyncio.TimerHandle | None = None
+    invitation: Invitation | None = None
+    waiting: deque[tuple[Due, float]] = field(default_factory=deque)
+    """Scheduled rituals that came due while this site was busy, with when they did."""
+    run_id: int | None = None
 
     # -- the engine's outlet ------------------------------------------------------------
 
@@ -172,7 +187,7 @@ class Site:
             # Asking again in the session that is still open (after "not recognised").
             current.token, current.answers, current.text = token, answers, text
             self.adapter.publish(hermes.ask_again(
-                current.session, text, self.adapter.intent_filter(answers), _custom(token)
+                current.session, text, self.adapter.intent_filter(answers, invitation=self.invitation is not None), _custom(token)
             ))
             self._arm(ASK_FALLBACK, current)
             return
@@ -191,16 +206,32 @@ class Site:
             state = "finished" if completed else "was stopped"
             log.info("site %s: ritual %s %s", self.site_id, self.driver.run.ritual.id, state)
         self.driver = None
+        if self.run_id is not None:
+            self.adapter.household.run_ended(self.run_id, completed)
+            self.run_id = None
+        self.adapter.loop.call_soon(self.adapter.offer_waiting, self)
 
     # -- feeding the engine -------------------------------------------------------------
 
     def feed(self, event: Event) -> None:
-        if self.driver is not None:
+        if self.invitation is not None:
+            self.invitation.feed(event)
+        elif self.driver is not None:
             self.driver.feed(event)
         self._end_our_question_if_answered()
 
     @property
+    def paused(self) -> bool:
+        return self.driver is not None and self.driver.run.paused
+
+    @property
+    def busy(self) -> bool:
+        return self.driver is not None or self.invitation is not None
+
+    @property
     def asking(self) -> bool:
+        if self.invitation is not None:
+            return self.invitation.asking
         return self.driver is not None and self.driver.run.phase is Phase.ASKING
 
     def aside(self, text: str) -> None:
@@ -242,7 +273,7 @@ class Site:
             self._arm(chime_seconds(out.text) + SAY_SLACK, out)
         else:
             self.adapter.publish(hermes.question(
-                self.site_id, out.text, self.adapter.intent_filter(out.answers),
+                self.site_id, out.text, self.adapter.intent_filter(out.answers, invitation=self.invitation is not None),
                 _custom(out.token),
             ))
             self._arm(ASK_FALLBACK, out)
@@ -291,8 +322,7 @@ class Site:
         out = self.current
         if out is None or out.kind != "ask" or out.token is None:
             return
-        if out.token == token and self.asking and self.driver is not None \
-                and not self.driver.run.paused:
+        if out.token == token and self.asking and not self.paused:
             self._end_our_question(reask=True)
         else:
             self._end_our_question_if_answered()
@@ -301,7 +331,7 @@ class Site:
         out = self.current
         if out is None or out.kind != "ask" or out.session is None or out.token is None:
             return
-        if not self.asking or self.driver is None or self.driver.run.paused:
+        if not self.asking or self.paused:
             self._end_our_question()
 
     # -- what the dialogue manager tells us ---------------------------------------------
@@ -328,8 +358,8 @@ class Site:
                 self._complete(out, done=True)
             elif self.reask_after_foreign and not self.foreign:
                 self.reask_after_foreign = False
-                if self.asking and self.driver is not None and not self.driver.run.paused:
-                    self.feed(Control(Command.REPEAT))
+                if self.asking and not self.paused:
+                    self._ask_again()
             self.pump()
             return
         if out is None or out.session != session_id:
@@ -340,9 +370,8 @@ class Site:
         token = out.token
         self._complete(out)
         if reason is Reason.NOMINAL:
-            if out.reask and self.asking and self.driver is not None \
-                    and not self.driver.run.paused:
-                self.feed(Control(Command.REPEAT))
+            if out.reask and self.asking and not self.paused:
+                self._ask_again()
             return
         if token is None:
             return
@@ -354,6 +383,12 @@ class Site:
             self.feed(NotUnderstood(token))
         else:
             self.feed(NoAnswer(token))
+
+    def _ask_again(self) -> None:
+        if self.invitation is not None:
+            self.invitation.repeat()
+        else:
+            self.feed(Control(Command.REPEAT))
 
     def not_recognized(self, session_id: str) -> None:
         out = self.current
@@ -387,7 +422,7 @@ class Site:
 
     @property
     def idle(self) -> bool:
-        return self.driver is None and self.current is None and not self.outbox
+        return not self.busy and self.current is None and not self.outbox and not self.waiting
 
     def close(self) -> None:
         for handle in (self.fallback, self.retry):
@@ -395,6 +430,8 @@ class Site:
                 handle.cancel()
         if self.driver is not None:
             self.driver.close()
+        if self.invitation is not None:
+            self.invitation.close()
 
 
 def _custom(token: int | None) -> str:
@@ -419,6 +456,9 @@ class Adapter:
         history: DeckHistory | None = None,
         lines: Lines = Lines(),
         speed: float = 1.0,
+        household: Household | None = None,
+        invitation_retry: float = DEFAULT_RETRY,
+        grace: float = 15 * 60.0,
     ) -> None:
         self.library = library
         self.transport = transport
@@ -426,10 +466,13 @@ class Adapter:
         self.names = names
         self.site_ids = frozenset(site_ids)
         self.rng = rng or random.Random()
-        self.history = history or MemoryDeckHistory()
+        self.deck_history = history or MemoryDeckHistory()
         self.lines = lines
         self.speed = speed
         """Ritual time runs this many times faster (``hearth demo --speed``, tests)."""
+        self.household: Household = household or NoHousehold()
+        self.invitation_retry = invitation_retry
+        self.grace = grace
         self.sites: dict[str, Site] = {}
         self.connected = True
         self.dropped = 0
@@ -440,9 +483,9 @@ class Adapter:
     def publish(self, message: hermes.Outgoing) -> None:
         self.transport.publish(message)
 
-    def intent_filter(self, answers: Sequence[str]) -> list[str]:
+    def intent_filter(self, answers: Sequence[str], *, invitation: bool = False) -> list[str]:
         """The intents a question listens for: its answers and the control commands."""
-        wanted: list[str] = []
+        wanted: list[str] = [Intent.SNOOZE.value, Intent.SKIP_TONIGHT.value] if invitation else []
         if "yes" in answers:
             wanted.append(Intent.YES.value)
         if "no" in answers:
@@ -557,11 +600,56 @@ class Adapter:
             return
         self.begin(site, ritual)
 
-    def begin(self, site: Site, ritual: Ritual) -> None:
-        names = list(self.names(site.site_id))
+    # -- scheduled rituals -------------------------------------------------------------
+
+    def offer(self, due: Due) -> None:
+        """A scheduled ritual is due: invite, or wait while the site is busy."""
+        site = self.site(due.site)
+        if site is None:
+            log.warning("schedule for %s: that site is not served here", due.site[:64])
+            return
+        if due.ritual not in self.library.rituals:
+            log.error("schedule for %s at %s: no such ritual is loaded", due.ritual, due.site)
+            return
+        if site.busy:
+            log.info("site %s: %s is due, but the site is busy; it waits", site.site_id,
+                     due.ritual)
+            site.waiting.append((due, self.loop.time()))
+            return
+        self._invite(site, due, after_busy=False)
+
+    def offer_waiting(self, site: Site) -> None:
+        while site.waiting and not site.busy:
+            due, since = site.waiting.popleft()
+            if self.loop.time() - since > self.grace:
+                log.info("site %s: %s let go: the site was busy for longer than the grace "
+                         "period", site.site_id, due.ritual)
+                continue
+            self._invite(site, due, after_busy=True)
+
+    def _invite(self, site: Site, due: Due, *, after_busy: bool) -> None:
+        ritual = self.library.rituals[due.ritual]
+        log.info("site %s: inviting to %s", site.site_id, ritual.id)
+
+        def done(outcome: Outcome, seconds: float) -> None:
+            site.invitation = None
+            log.info("site %s: invitation to %s: %s", site.site_id, ritual.id, outcome.value)
+            if outcome is Outcome.ACCEPTED:
+                self.begin(site, ritual, due.names or None)
+            elif outcome is Outcome.SNOOZED:
+                self.household.snooze(due, seconds)
+            if not site.busy:
+                self.loop.call_soon(self.offer_waiting, site)
+
+        site.invitation = Invitation(ritual, site, done, loop=self.loop,
+                                     retry_after=self.invitation_retry, after_busy=after_busy)
+        site.invitation.start()
+
+    def begin(self, site: Site, ritual: Ritual, names: Sequence[str] | None = None) -> None:
+        names = list(names or self.names(site.site_id))
         try:
             site.driver = Driver(ritual, names, site, loop=self.loop, rng=self.rng,
-                                 history=self.history, speed=self.speed)
+                                 history=self.deck_history, speed=self.speed)
         except ParticipantsError as error:
             low, high = error.allowed
             span = str(low) if low == high else f"{low} to {high}"
@@ -570,6 +658,7 @@ class Adapter:
             return
         log.info("site %s: starting ritual %s for %d people", site.site_id, ritual.id,
                  len(names))
+        site.run_id = self.household.run_started(ritual.id, site.site_id)
         site.feed(Start())
 
     def list_rituals(self, site: Site, message: NluIntent, intent: Intent) -> None:
@@ -585,7 +674,7 @@ class Adapter:
 
     def answer(self, site: Site, message: NluIntent, intent: Intent) -> None:
         value = ANSWER_INTENTS[intent] or hermes.slot_text(message, ANSWER_SLOT)
-        if site.driver is None:
+        if not site.busy:
             site.aside(self.lines.no_question)
             return
         if value is None or not site.asking:
@@ -595,10 +684,69 @@ class Adapter:
         site.reask_after_foreign = False
         site.feed(Answer(value, token))
 
+    # -- schedules by voice -------------------------------------------------------------
+
+    def schedule_ritual(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        ritual_id = hermes.slot_text(message, RITUAL_SLOT) or ""
+        if ritual_id not in self.library.rituals:
+            site.aside(self.lines.unknown_ritual)
+            return
+        days = hermes.slot_text(message, DAYS_SLOT)
+        hour = hermes.slot_text(message, HOUR_SLOT)
+        if not days or not hour:
+            site.aside(self.lines.when)
+            return
+        minute = hermes.slot_text(message, MINUTE_SLOT)
+        period = hermes.slot_text(message, PERIOD_SLOT)
+        when = f"{days} at {hour}"
+        if minute and minute.isdigit():
+            when += f":{int(minute):02d}"
+        if period:
+            when += f" {period}"
+        site.aside(self.household.schedule(ritual_id, site.site_id, when))
+
+    def list_schedules(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        site.aside(self.household.scheduled(site.site_id))
+
+    def cancel_schedule(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        site.aside(self.household.cancel(site.site_id, hermes.slot_text(message, RITUAL_SLOT),
+                                         hermes.slot_text(message, DAY_SLOT)))
+
+    def skip_tonight(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        if site.invitation is not None:
+            site.invitation.decline()
+            return
+        site.aside(self.household.skip_tonight(site.site_id))
+
+    def pause_schedules(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        site.aside(self.household.pause_until(hermes.slot_text(message, UNTIL_SLOT) or ""))
+
+    def resume_schedules(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        site.aside(self.household.resume())
+
+    def snooze(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        text = hermes.slot_text(message, MINUTES_SLOT) or "10"
+        minutes = int(text) if text.isdigit() and 0 < int(text) <= 24 * 60 else 10
+        if site.invitation is None:
+            site.aside(self.lines.nothing_to_snooze)
+            return
+        site.invitation.snooze(minutes * 60.0)
+
+    def history(self, site: Site, message: NluIntent, intent: Intent) -> None:
+        site.aside(self.household.this_week())
+
 
 HANDLERS: Mapping[Intent, IntentHandler] = {
     Intent.START_RITUAL: Adapter.start_ritual,
     Intent.LIST_RITUALS: Adapter.list_rituals,
+    Intent.SCHEDULE: Adapter.schedule_ritual,
+    Intent.LIST_SCHEDULES: Adapter.list_schedules,
+    Intent.CANCEL_SCHEDULE: Adapter.cancel_schedule,
+    Intent.SKIP_TONIGHT: Adapter.skip_tonight,
+    Intent.PAUSE_SCHEDULES: Adapter.pause_schedules,
+    Intent.RESUME_SCHEDULES: Adapter.resume_schedules,
+    Intent.SNOOZE: Adapter.snooze,
+    Intent.HISTORY: Adapter.history,
     **{intent: Adapter.control for intent in CONTROL_INTENTS},
     **{intent: Adapter.answer for intent in ANSWER_INTENTS},
 }

@@ -40,6 +40,16 @@ from skill.timeline import speech_seconds
 WAKEWORD = "default"
 
 
+def as_transcribed(text: str) -> str:
+    """Typed text as a speech recogniser would deliver it: lower case, words only.
+
+    Rhasspy's NLU service does not fold case by default, so "I'm Done!" typed as-is would
+    work in the demo and fail on the speaker.
+    """
+    kept = "".join(c if c.isalnum() or c in "' " else " " for c in text.lower())
+    return " ".join(kept.replace("’", "'").split())
+
+
 @dataclass
 class Heard:
     """What the satellite's speaker put out: a line (``kind`` "say") or a "chime"."""
@@ -218,7 +228,7 @@ class Satellite:
     def _capture(self, text: str) -> None:
         with self._lock:
             session, self.listening = self.listening, None
-        self._publish(AsrTextCaptured(text=text, likelihood=1.0, seconds=0.5,
+        self._publish(AsrTextCaptured(text=as_transcribed(text), likelihood=1.0, seconds=0.5,
                                       site_id=self.site_id, session_id=session))
 
     def wait_for(self, predicate: Callable[[list[Heard]], bool], timeout: float = 30.0) -> bool:

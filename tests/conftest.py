@@ -1,5 +1,6 @@
 """Real parts for the tests that need them: Mosquitto on a free loopback port, Rhasspy's
-dialogue manager, a text satellite, and ``hearth run`` as its own process.
+dialogue manager, a text satellite, ``hearth run`` as its own process, and a virtual
+environment with Rhasspy's own NLU and dialogue manager services from PyPI.
 
 Only 127.0.0.1 is ever used.
 """
@@ -22,6 +23,7 @@ import pytest
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RITUALS = Path(__file__).resolve().parent / "rituals"
+RHASSPY_VENV = ROOT / ".venv-rhasspy"
 
 
 def free_port() -> int:
@@ -179,3 +181,29 @@ def run_hearth(made: list[HearthProcess], port: int, data_dir: Path, *extra: str
     process = HearthProcess(args, hearth_env(data_dir)).start()
     made.append(process)
     return process
+
+
+@pytest.fixture(scope="session")
+def rhasspy_python() -> Path:
+    """The Python of ``.venv-rhasspy``: rhasspy-nlu-hermes and rhasspy-dialogue-hermes from
+    PyPI, on Python 3.11, apart from Hearth's own packages (they pin an older rhasspy-nlu).
+
+    ``scripts/rhasspy-venv`` makes it the first time (``scripts/test`` does too) and returns
+    at once when it is there already. A test that needs it fails, never skips, without it.
+    """
+    script = ROOT / "scripts" / "rhasspy-venv"
+    try:
+        done = subprocess.run(["bash", str(script)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=900, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.fail(f"could not make {RHASSPY_VENV} with scripts/rhasspy-venv: {error}",
+                    pytrace=False)
+    if done.returncode != 0:
+        said = [line for line in (done.stdout + done.stderr).splitlines()
+                if "is ignored: it is neither a file nor a directory" not in line]
+        pytest.fail(
+            f"could not make {RHASSPY_VENV} with scripts/rhasspy-venv "
+            f"(exit {done.returncode}):\n" + "\n".join(said[-40:]),
+            pytrace=False,
+        )
+    return RHASSPY_VENV / "bin" / "python"

@@ -51,13 +51,14 @@ class World:
     """An adapter over a fake loop, with helpers that speak as the dialogue manager does."""
 
     def __init__(self, library: Library | None = None, names: Sequence[str] = ("Alex", "Sam"),
-                 site_ids: Sequence[str] = (), seed: int = 0) -> None:
+                 site_ids: Sequence[str] = (), seed: int = 0, **adapter_options: Any) -> None:
         self.loop = FakeLoop()
         self.transport = Recorder()
         self.adapter = Adapter(
             library or load_library(shipped_rituals()), self.transport,
             loop=self.loop,  # type: ignore[arg-type]
             names=lambda site: names, site_ids=site_ids, rng=random.Random(seed),
+            **adapter_options,
         )
         self.sessions = 0
         self.read = 0
