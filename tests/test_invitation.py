@@ -65,7 +65,7 @@ def test_no_lets_this_one_go() -> None:
 
 
 def test_not_tonight_is_no() -> None:
-    w, house, session, custom = invited()
+    w, _, session, custom = invited()
     w.intent("HearthSkipTonight", session_id=session)
     w.ended(session, custom_data=custom)
     assert w.spoken(w.new()) == ["Alright, not tonight."]
