@@ -46,9 +46,8 @@ from skill.chimes import chime_seconds, chime_wav
 from skill.decks import DeckHistory, MemoryDeckHistory
 from skill.driver import Driver
 from skill.engine import ParticipantsError, Phase
-from skill.household import Due, Household, NoHousehold
-from skill.invitation import DEFAULT_RETRY, Invitation, Outcome
 from skill.events import Answer, Command, Control, Event, NoAnswer, NotUnderstood, OutputDone, Start
+from skill.household import Due, Household, NoHousehold
 from skill.intents import (
     ANSWER_INTENTS,
     ANSWER_SLOT,
@@ -63,6 +62,7 @@ from skill.intents import (
     UNTIL_SLOT,
     Intent,
 )
+from skill.invitation import DEFAULT_RETRY, Invitation, Outcome
 from skill.loader import Library
 from skill.phrases import join_names
 from skill.ritual import Ritual
@@ -187,7 +187,7 @@ class Site:
             # Asking again in the session that is still open (after "not recognised").
             current.token, current.answers, current.text = token, answers, text
             self.adapter.publish(hermes.ask_again(
-                current.session, text, self.adapter.intent_filter(answers, invitation=self.invitation is not None), _custom(token)
+                current.session, text, self._filter(answers), _custom(token)
             ))
             self._arm(ASK_FALLBACK, current)
             return
@@ -273,10 +273,12 @@ class Site:
             self._arm(chime_seconds(out.text) + SAY_SLACK, out)
         else:
             self.adapter.publish(hermes.question(
-                self.site_id, out.text, self.adapter.intent_filter(out.answers, invitation=self.invitation is not None),
-                _custom(out.token),
+                self.site_id, out.text, self._filter(out.answers), _custom(out.token),
             ))
             self._arm(ASK_FALLBACK, out)
+
+    def _filter(self, answers: tuple[str, ...]) -> list[str]:
+        return self.adapter.intent_filter(answers, invitation=self.invitation is not None)
 
     def _arm(self, seconds: float, out: _Output) -> None:
         if self.fallback is not None:

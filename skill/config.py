@@ -32,7 +32,8 @@ from typing import Any, cast
 from skill import yamlnodes as yn
 from skill.errors import HearthError, RitualError, did_you_mean
 from skill.paths import shipped_rituals
-from skill.ritual import MAX_PARTICIPANTS
+from skill.recurrence import RecurrenceError, parse_recurrence
+from skill.ritual import ID_PATTERN, MAX_PARTICIPANTS
 
 DEFAULT_NAMES = ("Partner one", "Partner two")
 """What the speaker calls a household that has not told it their names.
@@ -156,6 +157,22 @@ def _timezone_problem(key: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    """A schedule written in the config file: which ritual, where, when, for whom."""
+
+    ritual: str
+    when: str
+    site: str = "default"
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not ID_PATTERN.match(self.ritual):
+            raise ValueError(f"not a ritual id: {self.ritual!r}")
+        if problem := _site_id_problem(self.site):
+            raise ValueError(problem)
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """Everything ``hearth run`` needs; built only from values that make sense together."""
@@ -180,6 +197,12 @@ class Settings:
     timezone: str | None = None
     """For schedules; None means the machine's own zone."""
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    schedules: tuple[ScheduleEntry, ...] = ()
+    """Schedules from the config file; those added by voice or CLI live in the data file."""
+    grace_minutes: int = 15
+    """A ritual due while Hearth was down (or the room busy) is still offered this long."""
+    invitation_retry_minutes: int = 5
+    """When nobody answers an invitation, it is asked once more after this long."""
 
     def __post_init__(self) -> None:
         # Normalised here so that every way of building Settings agrees; the mapping is
@@ -268,6 +291,10 @@ class Settings:
             raise self._fail("timezone", problem, self.timezone)
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise self._fail("data_dir", "a folder (this is a file)", str(self.data_dir))
+        for setting in ("grace_minutes", "invitation_retry_minutes"):
+            minutes = getattr(self, setting)
+            if isinstance(minutes, bool) or not 0 <= minutes <= 24 * 60:
+                raise self._fail(setting, "a number of minutes from 0 to 1440", minutes)
 
     # -- use ------------------------------------------------------------------------------
 
@@ -356,6 +383,13 @@ def _level(text: str, source: str, setting: str) -> str:
     return text.strip().upper()
 
 
+def _minutes(text: str, source: str, setting: str) -> int:
+    value = text.strip()
+    if value.isascii() and value.isdigit() and int(value) <= 24 * 60:
+        return int(value)
+    raise InvalidSettingError(source, setting, "a number of minutes from 0 to 1440", text)
+
+
 ENVIRONMENT: dict[str, tuple[str, _Convert]] = {
     "HEARTH_HOST": ("host", _text),
     "HEARTH_PORT": ("port", _port),
@@ -371,6 +405,8 @@ ENVIRONMENT: dict[str, tuple[str, _Convert]] = {
     "HEARTH_LOG_LEVEL": ("log_level", _level),
     "HEARTH_TIMEZONE": ("timezone", _text),
     "HEARTH_DATA_DIR": ("data_dir", _path),
+    "HEARTH_GRACE_MINUTES": ("grace_minutes", _minutes),
+    "HEARTH_INVITATION_RETRY_MINUTES": ("invitation_retry_minutes", _minutes),
 }
 CONFIG_VARIABLE = "HEARTH_CONFIG"
 
@@ -471,6 +507,8 @@ class _File:
             return self.items(node, setting, check)
         if setting == "site_names":
             return self.site_names(node)
+        if setting == "schedules":
+            return self.schedules(node)
         convert = _FILE_CONVERTERS[setting]
         text = self.scalar(node, setting, _FILE_EXPECTED.get(setting, "some text"))
         value = convert(text, self.at(node), setting)
@@ -494,6 +532,45 @@ class _File:
             values.append(text)
         return tuple(values)
 
+    def schedules(self, node: yn.Node) -> tuple[ScheduleEntry, ...]:
+        expected = "a list of schedules like '- {ritual: hug-timer, when: every day at 21:00}'"
+        if not isinstance(node, yn.Sequence):
+            raise InvalidSettingError(self.at(node), "schedules", expected)
+        entries = []
+        for item in node.items:
+            if not isinstance(item, yn.Mapping):
+                raise InvalidSettingError(self.at(item), "schedules", expected)
+            values: dict[str, yn.Node] = {}
+            for key, value in item.pairs:
+                if key.value not in _SCHEDULE_KEYS:
+                    raise UnknownSettingError(self.at(key), key.value, _SCHEDULE_KEYS)
+                values[key.value] = value
+            for required in ("ritual", "when"):
+                if required not in values:
+                    raise InvalidSettingError(self.at(item), "schedules",
+                                              f"'{required}:' in each schedule")
+            ritual = self.scalar(values["ritual"], "ritual", "a ritual id").strip()
+            if not ID_PATTERN.match(ritual):
+                raise InvalidSettingError(self.at(values["ritual"]), "ritual",
+                                          "a ritual id like 'hug-timer'", ritual)
+            when = self.scalar(values["when"], "when", "when, like 'every Sunday at 20:30'")
+            try:
+                parse_recurrence(when)
+            except RecurrenceError as error:
+                raise InvalidSettingError(self.at(values["when"]), "when",
+                                          f"a time people can read ({error.reason})",
+                                          when) from None
+            site = "default"
+            if "site" in values:
+                site = self.scalar(values["site"], "site", "a site id").strip()
+                if problem := _site_id_problem(site):
+                    raise InvalidSettingError(self.at(values["site"]), "site", problem, site)
+            names: tuple[str, ...] = ()
+            if "names" in values:
+                names = self.items(values["names"], "names", _name_problem)
+            entries.append(ScheduleEntry(ritual, when.strip(), site, names))
+        return tuple(entries)
+
     def site_names(self, node: yn.Node) -> dict[str, tuple[str, ...]]:
         if not isinstance(node, yn.Mapping):
             raise InvalidSettingError(self.at(node), "site_names",
@@ -506,6 +583,7 @@ class _File:
         return mapping
 
 
+_SCHEDULE_KEYS = ("ritual", "when", "site", "names")
 _FILE_CONVERTERS: dict[str, _Convert] = {
     setting: convert for setting, convert in ENVIRONMENT.values()
 }

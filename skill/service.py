@@ -12,18 +12,31 @@ import contextlib
 import logging
 import os
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 from skill import __version__, hermes
 from skill.adapter import Adapter
 from skill.config import Settings
+from skill.errors import HearthError
 from skill.loader import Library, load_library
 from skill.mqtt import BrokerError, MqttTransport
+from skill.scheduler import Keeper, Planner, Scheduler, local_zone
+from skill.store import FILE_NAME, Store, StoreDeckHistory
 
 log = logging.getLogger("hearth")
 
 RELOAD_SECONDS = 3.0
 """How often the rituals folder is looked at; a stat of a few files, nothing more."""
+
+
+def open_store(settings: Settings) -> Store:
+    """The household's data file, with the config file's schedules brought in."""
+    store = Store(settings.data_dir / FILE_NAME)
+    store.sync_config_schedules(
+        [(entry.ritual, entry.site, entry.when, entry.names) for entry in settings.schedules]
+    )
+    return store
 
 
 def setup_logging(level: str) -> None:
@@ -81,15 +94,28 @@ class Service:
         """Set when Hearth is connected and subscribed: messages from then on reach it."""
         self.adapter: Adapter | None = None
         self.transport: MqttTransport | None = None
+        self.scheduler: Scheduler | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         settings = self.settings
         log.info("loaded %d rituals from %s", len(self.library.rituals), settings.rituals)
+        try:
+            store = open_store(settings)
+        except HearthError as error:
+            log.error("%s", error)
+            return 1
+        zone = local_zone(settings.timezone)
+        planner = Planner(store, zone, grace=timedelta(minutes=settings.grace_minutes))
+        keeper = Keeper(planner, lambda: {r.id: r.title for r in self.library.rituals.values()})
         adapter = self.adapter = Adapter(
             self.library, _Deferred(self), loop=loop, names=settings.names_for,
-            site_ids=settings.site_ids, speed=self.speed,
+            site_ids=settings.site_ids, speed=self.speed, household=keeper,
+            history=StoreDeckHistory(store), grace=settings.grace_minutes * 60.0,
+            invitation_retry=settings.invitation_retry_minutes * 60.0,
         )
+        scheduler = self.scheduler = keeper.scheduler = Scheduler(planner, adapter.offer,
+                                                                   loop=loop)
         transport = self.transport = MqttTransport(
             settings, loop, hermes.subscriptions(), adapter.on_message,
             adapter.set_connected, client_id=self.client_id,
@@ -101,6 +127,9 @@ class Service:
             log.error("%s", error)
             return 1
         await transport.subscribed.wait()
+        scheduler.start()
+        log.info("%d schedules, time zone %s, data in %s", len(store.schedules()), zone.key,
+                 store.path)
         sites = ", ".join(settings.site_ids) or "all sites"
         log.info("serving %s", sites)
         self.ready.set()
@@ -110,8 +139,10 @@ class Service:
             await self.stopping.wait()
         finally:
             watcher.cancel()
+            scheduler.shutdown()
             adapter.close()
             transport.close()
+            store.close()
         if transport.failed.done():
             return 1
         log.info("stopped")
@@ -132,6 +163,9 @@ class Service:
             await asyncio.sleep(RELOAD_SECONDS)
             if snapshot(self.settings.rituals) != self._seen:
                 self.reload_now()
+            # Schedules changed by `hearth schedule` in another process.
+            if self.scheduler is not None and self.scheduler.reload_if_changed():
+                log.info("schedules reloaded")
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         handlers = {signal.SIGINT: self.stop, signal.SIGTERM: self.stop,

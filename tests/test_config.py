@@ -16,6 +16,7 @@ from skill.config import (
     SETTING_NAMES,
     ConfigError,
     InvalidSettingError,
+    ScheduleEntry,
     Settings,
     UnknownSettingError,
     add_mqtt_arguments,
@@ -113,6 +114,13 @@ site_names:
 log_level: debug
 timezone: Europe/Berlin
 data_dir: state
+schedules:
+  - ritual: appreciation-round
+    when: sundays at 20:30
+    site: livingroom
+  - {ritual: hug-timer, when: every weekday at 9pm, site: bedroom, names: [Kim, Noor]}
+grace_minutes: 30
+invitation_retry_minutes: 10
 """
 
 
@@ -137,6 +145,12 @@ def test_every_setting_from_the_file(tmp_path: Path) -> None:
         log_level="DEBUG",
         timezone="Europe/Berlin",
         data_dir=tmp_path / "state",
+        schedules=(
+            ScheduleEntry("appreciation-round", "sundays at 20:30", "livingroom"),
+            ScheduleEntry("hug-timer", "every weekday at 9pm", "bedroom", ("Kim", "Noor")),
+        ),
+        grace_minutes=30,
+        invitation_retry_minutes=10,
     )
     assert settings.names_for("bedroom") == ("Kim", "Noor")
     assert settings.names_for("livingroom") == ("Alex", "Sam")
@@ -277,6 +291,8 @@ def every_variable(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "HEARTH_LOG_LEVEL": ("debug", "log_level", "DEBUG"),
         "HEARTH_TIMEZONE": ("America/New_York", "timezone", "America/New_York"),
         "HEARTH_DATA_DIR": (str(tmp_path / "data"), "data_dir", tmp_path / "data"),
+        "HEARTH_GRACE_MINUTES": ("20", "grace_minutes", 20),
+        "HEARTH_INVITATION_RETRY_MINUTES": (" 3 ", "invitation_retry_minutes", 3),
     }
 
 
@@ -476,3 +492,34 @@ def test_the_password_is_never_in_an_error(tmp_path: Path) -> None:
         assert "hunter2" not in str(caught.value)
         assert "hunter2" not in repr(caught.value.args)
         assert caught.value.value is None
+
+
+# -- schedules in the file ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("schedules:\n  - ritual: hug-timer\n    when: every funday at 9\n",
+     ":3:11: when: expected a time people can read ('funday' is not a day (did you mean "
+     "'sunday'?)), not 'every funday at 9'"),
+    ("schedules:\n  - ritual: hug-timer\n    when: 25:00 daily\n", ":3:11: when: expected"),
+    ("schedules:\n  - when: daily at 9\n", ":2:5: schedules: expected 'ritual:' in each"),
+    ("schedules:\n  - ritual: Hug Timer\n    when: daily at 9\n",
+     ":2:13: ritual: expected a ritual id like 'hug-timer', not 'Hug Timer'"),
+    ("schedules:\n  - ritual: hug-timer\n    wen: daily at 9\n", ":3:5: unknown setting 'wen'"),
+    ("schedules:\n  - ritual: hug-timer\n    when: daily at 9\n    site: a/b\n",
+     ":4:11: site: expected"),
+    ("schedules: hug-timer daily\n", ":1:12: schedules: expected a list of schedules"),
+    ("grace_minutes: -5\n", ":1:16: grace_minutes: expected a number of minutes"),
+    ("invitation_retry_minutes: 2000\n", ":1:27: invitation_retry_minutes: expected"),
+])
+def test_schedules_in_the_file_are_checked_where_they_stand(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = config(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, HOME, path)
+    assert str(caught.value).startswith(f"{path}{message}"), str(caught.value)
+
+
+def test_an_unknown_environment_minutes_value() -> None:
+    with raises("HEARTH_GRACE_MINUTES: grace_minutes: expected a number of minutes"):
+        load_settings(None, {**HOME, "HEARTH_GRACE_MINUTES": "soon"}, None)
