@@ -175,10 +175,11 @@ def hearth_factory(tmp_path: Path) -> Iterator[list[HearthProcess]]:
 
 
 def run_hearth(made: list[HearthProcess], port: int, data_dir: Path, *extra: str,
-               rituals: Path = TEST_RITUALS) -> HearthProcess:
+               rituals: Path = TEST_RITUALS, env: dict[str, str] | None = None
+               ) -> HearthProcess:
     args = ["--host", HOST, "--port", str(port), "--rituals", str(rituals),
             "--names", "Alex,Sam", "--log-level", "DEBUG", *extra]
-    process = HearthProcess(args, hearth_env(data_dir)).start()
+    process = HearthProcess(args, {**hearth_env(data_dir), **(env or {})}).start()
     made.append(process)
     return process
 
