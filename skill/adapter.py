@@ -31,7 +31,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rhasspyhermes.dialogue import (
     DialogueIntentNotRecognized,
@@ -68,6 +68,7 @@ from skill.phrases import join_names
 from skill.ritual import Ritual
 
 log = logging.getLogger("hearth.adapter")
+_R = TypeVar("_R")
 
 MAX_CHUNK = 120
 """Characters per notification: at a slow 12 characters a second that is 10 s of speech,
@@ -79,6 +80,8 @@ manager's own session timeout is 30 s)."""
 FOREIGN_WAIT = 35.0
 """How long output waits for someone else's session on the site to close."""
 MAX_SITES = 500
+ABORT_HOLD = 1.5
+"""Seconds to hold output after our session was aborted (the new one opens just after)."""
 
 
 class Transport(Protocol):
@@ -164,6 +167,8 @@ class Site:
     foreign_since: float | None = None
     reask_after_foreign: bool = False
     retry: asyncio.TimerHandle | None = None
+    hold_until: float = 0.0
+    """After Rhasspy aborts our session it opens the new one a moment later; wait for it."""
     invitation: Invitation | None = None
     waiting: deque[tuple[Due, float]] = field(default_factory=deque)
     """Scheduled rituals that came due while this site was busy, with when they did."""
@@ -207,8 +212,10 @@ class Site:
             log.info("site %s: ritual %s %s", self.site_id, self.driver.run.ritual.id, state)
         self.driver = None
         if self.run_id is not None:
-            self.adapter.household.run_ended(self.run_id, completed)
+            self.adapter.record(self.adapter.household.run_ended, self.run_id, completed)
             self.run_id = None
+        # What the run had queued is moot now; asides (its goodbye) are still said.
+        self.outbox = deque(out for out in self.outbox if out.token is None)
         self.adapter.loop.call_soon(self.adapter.offer_waiting, self)
 
     # -- feeding the engine -------------------------------------------------------------
@@ -243,6 +250,10 @@ class Site:
         if self.current is not None or not self.outbox or not self.adapter.connected:
             return
         loop = self.adapter.loop
+        if loop.time() < self.hold_until:
+            if self.retry is None:
+                self.retry = loop.call_later(self.hold_until - loop.time(), self._retry)
+            return
         if self.foreign:
             # Someone's wake-word session is open: a notification now would end it.
             now = loop.time()
@@ -349,6 +360,10 @@ class Site:
                 return
         if custom_data is None or not custom_data.startswith(hermes.CUSTOM_DATA_PREFIX):
             self.foreign.add(session_id)
+            self.hold_until = 0.0  # the session we were waiting for is here
+        else:
+            # A question of ours that was queued and is no longer wanted.
+            self.adapter.publish(hermes.end_session(session_id))
 
     def session_ended(self, session_id: str, reason: Reason) -> None:
         out = self.current
@@ -366,6 +381,8 @@ class Site:
             return
         if out is None or out.session != session_id:
             return
+        if reason is Reason.ABORTED_BY_USER:
+            self.hold_until = self.adapter.loop.time() + ABORT_HOLD
         if out.kind == "say":
             self._complete(out, done=True)
             return
@@ -485,6 +502,14 @@ class Adapter:
     def publish(self, message: hermes.Outgoing) -> None:
         self.transport.publish(message)
 
+    def record(self, action: Callable[..., _R], *args: object) -> _R | None:
+        """Keep a record (history, snooze); a failing data file never stops a ritual."""
+        try:
+            return action(*args)
+        except Exception:
+            log.exception("could not update the household's records")
+            return None
+
     def intent_filter(self, answers: Sequence[str], *, invitation: bool = False) -> list[str]:
         """The intents a question listens for: its answers and the control commands."""
         wanted: list[str] = [Intent.SNOOZE.value, Intent.SKIP_TONIGHT.value] if invitation else []
@@ -600,6 +625,13 @@ class Adapter:
         if site.driver is not None:
             site.aside(self.lines.busy.format(title=site.driver.run.ritual.title))
             return
+        if site.invitation is not None:
+            # "Start the check-in" while an invitation waits: they chose; the invitation goes.
+            log.info("site %s: invitation to %s set aside for %s", site.site_id,
+                     site.invitation.ritual.id, ritual.id)
+            site.invitation.close()
+            site.invitation = None
+            site._end_our_question()
         self.begin(site, ritual)
 
     # -- scheduled rituals -------------------------------------------------------------
@@ -639,7 +671,7 @@ class Adapter:
             if outcome is Outcome.ACCEPTED:
                 self.begin(site, ritual, due.names or None)
             elif outcome is Outcome.SNOOZED:
-                self.household.snooze(due, seconds)
+                self.record(self.household.snooze, due, seconds)
             if not site.busy:
                 self.loop.call_soon(self.offer_waiting, site)
 
@@ -648,6 +680,9 @@ class Adapter:
         site.invitation.start()
 
     def begin(self, site: Site, ritual: Ritual, names: Sequence[str] | None = None) -> None:
+        if site.busy:
+            log.warning("site %s: %s not started, the site is busy", site.site_id, ritual.id)
+            return
         names = list(names or self.names(site.site_id))
         try:
             site.driver = Driver(ritual, names, site, loop=self.loop, rng=self.rng,
@@ -660,8 +695,8 @@ class Adapter:
             return
         log.info("site %s: starting ritual %s for %d people", site.site_id, ritual.id,
                  len(names))
-        site.run_id = self.household.run_started(ritual.id, site.site_id)
         site.feed(Start())
+        site.run_id = self.record(self.household.run_started, ritual.id, site.site_id)
 
     def list_rituals(self, site: Site, message: NluIntent, intent: Intent) -> None:
         titles = sorted(r.title for r in self.library.rituals.values())

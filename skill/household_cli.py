@@ -21,7 +21,7 @@ from skill.scheduler import (
     next_occurrences,
     start_of_day,
 )
-from skill.service import open_store
+from skill.store import FILE_NAME, Store
 
 
 class UsageError(HearthError):
@@ -34,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings) as store:
+    with Store(settings.data_dir / FILE_NAME) as store:
         planner = Planner(store, local_zone(settings.timezone))
         action = args.action
         if action == "list":
@@ -117,7 +117,7 @@ def _list(planner: Planner, settings: Settings) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings) as store:
+    with Store(settings.data_dir / FILE_NAME) as store:
         if args.delete:
             deleted = store.delete_history()
             print(f"deleted the ritual history and the prompts used ({deleted} records)")

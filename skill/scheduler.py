@@ -197,12 +197,17 @@ class Scheduler:
             if recurrence is None or schedule.paused:
                 continue
             self.apscheduler.add_job(
-                self.check, trigger(recurrence, self.planner.zone), id=f"schedule-{schedule.id}",
+                self._alarm, trigger(recurrence, self.planner.zone), id=f"schedule-{schedule.id}",
                 misfire_grace_time=grace, coalesce=True, max_instances=1,
             )
         for snooze in self.planner.store.snoozes():
-            self.apscheduler.add_job(self.check, DateTrigger(run_date=snooze.due),
+            self.apscheduler.add_job(self._alarm, DateTrigger(run_date=snooze.due),
                                      id=f"snooze-{snooze.id}", misfire_grace_time=grace)
+
+    async def _alarm(self) -> None:
+        # A coroutine, so APScheduler's asyncio executor runs it on the event loop; a plain
+        # function would run in its thread pool, beside the adapter instead of with it.
+        self.check()
 
     def reload_if_changed(self) -> bool:
         if self.planner.store.changes() == self._changes:

@@ -415,3 +415,45 @@ def test_repeat_inside_the_questions_session_asks_again_in_it() -> None:
     (again,) = w.new()
     assert again.topic == "hermes/dialogueManager/continueSession"
     assert decoded(again)["text"] == "Ready?"
+
+
+def test_after_rhasspy_aborts_our_line_we_wait_for_the_new_session() -> None:
+    w = World(mini_library())
+    start(w)
+    w.new()
+    line = w.started()  # the welcome is being said
+    w.ended(line, reason=Reason.ABORTED_BY_USER)  # someone said the wake word
+    assert w.new() == []  # the chime waits: the wake word's session opens next
+    wake = w.started(custom_data="default")
+    w.ended(wake, custom_data="default")
+    assert w.new()[0].topic.startswith("hermes/audioServer/default/playBytes/")
+
+
+def test_after_an_abort_with_no_new_session_output_goes_on_shortly() -> None:
+    w = World(mini_library())
+    start(w)
+    w.new()
+    w.ended(w.started(), reason=Reason.ABORTED_BY_USER)
+    w.loop.advance(1.6)
+    assert w.new()[0].topic.startswith("hermes/audioServer/default/playBytes/")
+
+
+def test_a_stale_question_session_of_ours_is_ended() -> None:
+    w = World(mini_library())
+    w.started(custom_data="hearth:999")
+    (end,) = w.new()
+    assert end.topic == "hermes/dialogueManager/endSession"
+
+
+def test_a_stopped_ritual_drops_what_it_had_queued() -> None:
+    w = World(mini_library())
+    start(w)
+    w.new()
+    welcome = w.started()
+    w.wake("HearthTimeLeft")  # its answer waits behind the welcome
+    w.ended(welcome)  # the chime is queued behind the answer
+    assert w.spoken(w.new())[0].startswith("About ")
+    w.wake("HearthStop")
+    said = w.spoken(w.finish_output())
+    assert said == ["Alright, we'll stop here. Thank you for the time together."]
+    assert not any("/playBytes/" in m.topic for m in w.finish_output())

@@ -148,3 +148,15 @@ def test_an_offer_for_a_site_not_served_or_a_ritual_not_loaded() -> None:
     w.adapter.offer(DUE)  # site "default" is not served
     w.adapter.offer(Due("gone", "kitchen", (), "x"))
     assert w.new() == []
+
+
+def test_starting_a_ritual_while_an_invitation_waits_sets_the_invitation_aside() -> None:
+    w, house, session, custom = invited()
+    w.ended(session, reason=Reason.TIMEOUT, custom_data=custom)  # nobody answered: it waits
+    w.wake("HearthStartRitual", slots={"ritual": "mini"})
+    assert w.spoken(w.new()) == ["Welcome, Alex and Sam."]
+    assert w.adapter.sites["default"].invitation is None
+    assert house.runs == [("mini", "default")]
+    w.loop.advance(600)  # the invitation's retry never comes
+    w.finish_output()
+    assert not any("It's still time" in line for line in w.spoken(w.new()))

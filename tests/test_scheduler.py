@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from skill.cli import main
 from skill.household import Due
 from skill.recurrence import parse_recurrence
 from skill.scheduler import (
@@ -217,3 +219,35 @@ def test_the_scheduler_offers_what_was_missed_and_plans_the_rest(store: Store) -
     jobs = asyncio.run(scenario())
     assert [d.ritual for d in offered] == ["hug-timer"]  # 21:00 missed by five minutes
     assert jobs[0].startswith("schedule-") and len(jobs) == 2
+
+
+def test_the_alarm_offers_on_the_event_loop_not_in_a_thread(store: Store) -> None:
+    """APScheduler runs plain functions in a thread pool; the offer must run on the loop."""
+    store.add_snooze(None, "hug-timer", "kitchen", datetime.now(UTC) + timedelta(seconds=0.3),
+                     ())
+    threads: list[str] = []
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        scheduler = Scheduler(planner(store), lambda due: threads.append(
+            threading.current_thread().name), loop=loop)
+        scheduler.start()
+        await asyncio.sleep(1.5)
+        scheduler.shutdown()
+
+    asyncio.run(scenario())
+    assert threads == [threading.main_thread().name]
+
+
+def test_the_shell_commands_leave_the_config_files_schedules_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    with Store(data / "hearth.db") as store:
+        store.sync_config_schedules([("hug-timer", "kitchen", "every day at 21:00", ())])
+    monkeypatch.setenv("HEARTH_DATA_DIR", str(data))
+    monkeypatch.delenv("HEARTH_CONFIG", raising=False)
+    assert main(["schedule", "list"]) == 0
+    assert "hug-timer" in capsys.readouterr().out
+    with Store(data / "hearth.db") as store:
+        assert [s.source for s in store.schedules()] == ["config"]
