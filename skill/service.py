@@ -45,6 +45,10 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    # Hearth's own DEBUG is what a household wants to read; the libraries' is noise
+    # ("Looking for jobs to run" every wake-up).
+    for library in ("apscheduler", "tzlocal", "asyncio"):
+        logging.getLogger(library).setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def report_problems(library: Library) -> None:
