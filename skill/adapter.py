@@ -45,9 +45,9 @@ from skill import hermes
 from skill.chimes import chime_seconds, chime_wav
 from skill.decks import DeckHistory, MemoryDeckHistory
 from skill.driver import Driver
-from skill.engine import ParticipantsError, Phase
+from skill.engine import ParticipantsError, Phase, Position, PositionError
 from skill.events import Answer, Command, Control, Event, NoAnswer, NotUnderstood, OutputDone, Start
-from skill.household import Due, Household, NoHousehold
+from skill.household import Due, Household, Interrupted, NoHousehold
 from skill.intents import (
     ANSWER_INTENTS,
     ANSWER_SLOT,
@@ -62,7 +62,7 @@ from skill.intents import (
     UNTIL_SLOT,
     Intent,
 )
-from skill.invitation import DEFAULT_RETRY, Invitation, Outcome
+from skill.invitation import DEFAULT_RETRY, RESUME_LINES, Invitation, Outcome
 from skill.loader import Library
 from skill.phrases import join_names
 from skill.ritual import Ritual
@@ -173,6 +173,7 @@ class Site:
     waiting: deque[tuple[Due, float]] = field(default_factory=deque)
     """Scheduled rituals that came due while this site was busy, with when they did."""
     run_id: int | None = None
+    saved_position: str = ""
 
     # -- the engine's outlet ------------------------------------------------------------
 
@@ -225,7 +226,18 @@ class Site:
             self.invitation.feed(event)
         elif self.driver is not None:
             self.driver.feed(event)
+            self._save_position()
         self._end_our_question_if_answered()
+
+    def _save_position(self) -> None:
+        """Keep where the run stands, so a crash can be followed by "shall we go on?"."""
+        if self.driver is None or self.run_id is None:
+            return
+        position = self.driver.run.position().to_json()
+        if position != self.saved_position:
+            self.saved_position = position
+            self.adapter.record(self.adapter.household.save_position, self.run_id, position,
+                                self.driver.run.names)
 
     @property
     def paused(self) -> bool:
@@ -679,7 +691,30 @@ class Adapter:
                                      retry_after=self.invitation_retry, after_busy=after_busy)
         site.invitation.start()
 
-    def begin(self, site: Site, ritual: Ritual, names: Sequence[str] | None = None) -> None:
+    def offer_resume(self, interrupted: Interrupted) -> None:
+        """After a crash: "we were in the middle of …; shall we go on where we stopped?"."""
+        site = self.site(interrupted.site)
+        ritual = self.library.rituals.get(interrupted.ritual)
+        if site is None or ritual is None or site.busy:
+            self.record(self.household.run_ended, interrupted.run_id, False)
+            return
+        log.info("site %s: %s was interrupted; offering to go on", site.site_id, ritual.id)
+
+        def done(outcome: Outcome, seconds: float) -> None:
+            site.invitation = None
+            if outcome is Outcome.ACCEPTED:
+                self.begin(site, ritual, interrupted.names, at=interrupted)
+            else:
+                self.record(self.household.run_ended, interrupted.run_id, False)
+            if not site.busy:
+                self.loop.call_soon(self.offer_waiting, site)
+
+        site.invitation = Invitation(ritual, site, done, loop=self.loop,
+                                     retry_after=self.invitation_retry, lines=RESUME_LINES)
+        site.invitation.start()
+
+    def begin(self, site: Site, ritual: Ritual, names: Sequence[str] | None = None,
+              at: Interrupted | None = None) -> None:
         if site.busy:
             log.warning("site %s: %s not started, the site is busy", site.site_id, ritual.id)
             return
@@ -693,10 +728,24 @@ class Adapter:
             site.aside(self.lines.wrong_count.format(title=ritual.title, span=span,
                                                      count=len(names)))
             return
+        if at is not None:
+            site.run_id = at.run_id
+            try:
+                site.feed(Start(at=Position.from_json(at.position)))
+                log.info("site %s: going on with %s", site.site_id, ritual.id)
+                return
+            except PositionError:
+                # The ritual file changed since; its old place no longer exists.
+                log.warning("site %s: %s changed since it was interrupted; starting afresh",
+                            site.site_id, ritual.id)
+        else:
+            site.run_id = None
         log.info("site %s: starting ritual %s for %d people", site.site_id, ritual.id,
                  len(names))
         site.feed(Start())
-        site.run_id = self.record(self.household.run_started, ritual.id, site.site_id)
+        if site.run_id is None:
+            site.run_id = self.record(self.household.run_started, ritual.id, site.site_id)
+            site._save_position()
 
     def list_rituals(self, site: Site, message: NluIntent, intent: Intent) -> None:
         titles = sorted(r.title for r in self.library.rituals.values())

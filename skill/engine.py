@@ -28,6 +28,7 @@ The shell starts the timer, and when it fires hands back ``TimerFired('step-1')`
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,37 @@ class Frame:
     index: int = 0
     iteration: int = 0
     iterations: int = 1
+    branch: str | None = None
+    """For the steps of a question's answer: which answer ("" for the no-answer steps)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a run stands, as plain data: enough to go on after a restart, and no words.
+
+    ``frames`` holds (index, iteration, branch) from the outermost block inwards; the
+    step at the innermost index is started again from its beginning.
+    """
+
+    first: int
+    frames: tuple[tuple[int, int, str | None], ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"first": self.first, "frames": [list(f) for f in self.frames]})
+
+    @classmethod
+    def from_json(cls, text: str) -> Position:
+        try:
+            data = json.loads(text)
+            frames = tuple((int(i), int(k), None if b is None else str(b))
+                           for i, k, b in data["frames"])
+            return cls(int(data["first"]), frames)
+        except (ValueError, TypeError, KeyError) as error:
+            raise PositionError(f"not a saved position: {error}") from None
+
+
+class PositionError(HearthError):
+    """A saved position that does not fit the ritual (it was edited since, say)."""
 
 
 @dataclass
@@ -206,8 +238,10 @@ class Run:
         if self.finished:
             return effects
         match event:
-            case Start():
+            case Start(at=at):
                 if self.phase is Phase.READY:
+                    if at is not None:
+                        self._restore(at)
                     self._enter(effects)
             case OutputDone(token=token):
                 self._on_output_done(token, effects)
@@ -244,7 +278,7 @@ class Run:
         if value not in step.answer_names:
             self._on_not_understood(effects)
             return
-        self._branch(step.steps_for(value), effects)
+        self._branch(step.steps_for(value), value, effects)
 
     def _on_not_understood(self, effects: list[Effect]) -> None:
         step = self.current
@@ -266,14 +300,14 @@ class Run:
         if not isinstance(step, Ask):
             return
         if isinstance(step.no_answer, str):
-            self._branch(step.steps_for(step.no_answer), effects)
+            self._branch(step.steps_for(step.no_answer), step.no_answer, effects)
         else:
-            self._branch(step.no_answer, effects)
+            self._branch(step.no_answer, "", effects)
 
-    def _branch(self, steps: tuple[Step, ...], effects: list[Effect]) -> None:
+    def _branch(self, steps: tuple[Step, ...], branch: str, effects: list[Effect]) -> None:
         self._awaiting = None
         if steps:
-            self._frames.append(Frame(steps))
+            self._frames.append(Frame(steps, branch=branch))
             self._enter(effects)
         else:
             self._advance(effects)
@@ -395,6 +429,42 @@ class Run:
         Command.TIME_LEFT: _time_left,
         Command.STOP: _stop,
     }
+
+    # -- where it stands -------------------------------------------------------------
+
+    def position(self) -> Position:
+        return Position(self._first, tuple((f.index, f.iteration, f.branch)
+                                           for f in self._frames))
+
+    def _restore(self, position: Position) -> None:
+        """Stand where ``position`` says; raises :class:`PositionError` if it cannot be."""
+        if not 0 <= position.first < len(self.names) or not position.frames:
+            raise PositionError("the saved position does not fit these people")
+        frames: list[Frame] = []
+        for index, iteration, branch in position.frames:
+            frame = (self._child(frames[-1].steps[frames[-1].index], branch) if frames
+                     else Frame(self.ritual.steps))
+            if not (0 <= index < len(frame.steps) and 0 <= iteration < frame.iterations):
+                raise PositionError("the saved position does not fit the ritual")
+            frame.index, frame.iteration = index, iteration
+            frames.append(frame)
+        self._first = position.first
+        self._frames = frames
+
+    def _child(self, step: Step, branch: str | None) -> Frame:
+        match step:
+            case Turns(steps=steps, rounds=rounds):
+                return Frame(steps, _Group.TURNS, iterations=rounds * len(self.names))
+            case Rounds(count=count, steps=steps):
+                return Frame(steps, _Group.ROUNDS, iterations=count)
+            case Ask(no_answer=no_answer) if branch == "" and not isinstance(no_answer, str):
+                if no_answer:
+                    return Frame(no_answer, branch="")
+            case Ask(answers=answers) if branch:
+                for name, steps in answers:
+                    if name == branch and steps:
+                        return Frame(steps, branch=branch)
+        raise PositionError("the saved position does not fit the ritual")
 
     # -- moving through the steps ----------------------------------------------------
 

@@ -7,6 +7,10 @@ The shells (Hermes adapter, terminal simulator, tests) turn the outside world in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skill.engine import Position
 from enum import StrEnum
 
 
@@ -26,7 +30,9 @@ class Command(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """Begin the ritual."""
+    """Begin the ritual; with ``at`` (a :class:`~skill.engine.Position`), go on from there."""
+
+    at: Position | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,25 @@ class Due:
     snooze_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """A run that never ended (the process was killed), and where it stood."""
+
+    run_id: int
+    ritual: str
+    site: str
+    position: str
+    names: tuple[str, ...]
+
+
 class Household(Protocol):
     def run_started(self, ritual: str, site: str) -> int | None: ...
 
     def run_ended(self, run_id: int, completed: bool) -> None: ...
+
+    def save_position(self, run_id: int, position: str, names: tuple[str, ...]) -> None: ...
+
+    def interrupted(self) -> list[Interrupted]: ...
 
     def snooze(self, due: Due, seconds: float) -> None: ...
 
@@ -56,6 +71,12 @@ class NoHousehold:
 
     def run_ended(self, run_id: int, completed: bool) -> None:
         return None
+
+    def save_position(self, run_id: int, position: str, names: tuple[str, ...]) -> None:
+        return None
+
+    def interrupted(self) -> list[Interrupted]:
+        return []
 
     def snooze(self, due: Due, seconds: float) -> None:
         return None

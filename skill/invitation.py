@@ -52,6 +52,16 @@ class InvitationLines:
     snoozed: str = "Alright. I'll ask again in {time}."
 
 
+RESUME_LINES = InvitationLines(
+    question="We were in the middle of {title} when I was interrupted. "
+             "Shall we go on where we stopped?",
+    after_busy="Earlier, {title} was interrupted. Shall we go on where we stopped?",
+    again="Would you like to go on with {title} where we stopped?",
+    reask="Sorry, I didn't catch that. Shall we go on with {title}? Yes or no?",
+    declined="Alright, we'll leave it there.",
+)
+
+
 class Invitation:
     """One open invitation; ``done`` is called once with its outcome."""
 

@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from tzlocal import get_localzone_name
 
-from skill.household import Due
+from skill.household import Due, Interrupted
 from skill.recurrence import Recurrence, RecurrenceError, parse_recurrence
 from skill.store import Schedule, Store
 
@@ -305,6 +305,13 @@ class Keeper:
 
     def run_ended(self, run_id: int, completed: bool) -> None:
         self.store.run_ended(run_id, self.clock(), completed)
+
+    def save_position(self, run_id: int, position: str, names: tuple[str, ...]) -> None:
+        self.store.save_position(run_id, position, names)
+
+    def interrupted(self) -> list[Interrupted]:
+        return [Interrupted(run.id, run.ritual, run.site, position, names)
+                for run, position, names in self.store.interrupted()]
 
     def this_week(self) -> str:
         local = self._local(self.clock())

@@ -132,6 +132,8 @@ class Service:
             return 1
         await transport.subscribed.wait()
         scheduler.start()
+        for interrupted in keeper.interrupted():
+            adapter.offer_resume(interrupted)
         log.info("%d schedules, time zone %s, data in %s", len(store.schedules()), zone.key,
                  store.path)
         sites = ", ".join(settings.site_ids) or "all sites"

@@ -162,7 +162,17 @@ def _v2_time_indexes(db: sqlite3.Connection) -> None:
     ])
 
 
-_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_tables, _v2_time_indexes]
+def _v3_run_positions(db: sqlite3.Connection) -> None:
+    """0.3: where a run stands (steps and turns, never words), to go on after a crash."""
+    _execute_all(db, [
+        "ALTER TABLE runs ADD COLUMN position TEXT",
+        "ALTER TABLE runs ADD COLUMN names TEXT",
+    ])
+
+
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_tables, _v2_time_indexes, _v3_run_positions,
+]
 """``_MIGRATIONS[n]`` takes a file from version n to n + 1 (version 0 is an empty file)."""
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -508,6 +518,21 @@ class Store:
         with self._write() as db:
             return db.execute("UPDATE runs SET ended = ?, completed = ? WHERE id = ?",
                               (_utc_text(ended), int(completed), run_id)).rowcount == 1
+
+    def save_position(self, run_id: int, position: str, names: Sequence[str]) -> None:
+        """Where a run stands now (a :class:`~skill.engine.Position` as JSON)."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET position = ?, names = ? WHERE id = ? AND ended IS NULL",
+                       (position, _names_text(names), run_id))
+
+    def interrupted(self) -> list[tuple[Run, str, tuple[str, ...]]]:
+        """Runs that never ended (the process died), with their saved position and names."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id, ritual, site, started, position, names FROM runs "
+                "WHERE ended IS NULL AND position IS NOT NULL ORDER BY started, id")
+            return [(Run(int(r[0]), r[1], r[2], _utc(r[3]), None, False), r[4],
+                     _names(r[5] or "[]")) for r in rows]
 
     def runs(self, since: datetime | None = None) -> list[Run]:
         """Runs started at or after ``since`` (all of them if None), oldest first."""

@@ -18,7 +18,7 @@ from skill.effects import (
     Speak,
     StartTimer,
 )
-from skill.engine import ParticipantsError, Phase, Run
+from skill.engine import ParticipantsError, Phase, Position, PositionError, Run
 from skill.events import (
     Answer,
     Command,
@@ -280,3 +280,43 @@ def test_cancel_effects_match_started_timers() -> None:
     effects = h.send(Control(Command.NEXT))
     assert CancelTimer("step-1") in effects and CancelTimer("warn-1") in effects
     assert h.timers == {}
+
+
+# -- the position, saved and restored -------------------------------------------------------
+
+POSITIONED = (
+    "  - say: One.\n"
+    "  - ask: Go on?\n    answers:\n      yes:\n        - turns:\n"
+    "            - say: '{speaker}, round {round}.'\n            - talk: 1m\n"
+    "          rounds: 2\n      no: \n"
+    "  - say: Last.\n"
+)
+
+
+def test_a_run_goes_on_from_a_saved_position_in_a_fresh_engine() -> None:
+    h = Harness(POSITIONED, names=["A", "B", "C"], seed=4)
+    h.start()
+    h.done()
+    h.send(Answer("yes"))
+    for _ in range(3):  # three turns done; the fourth turn's line is being said
+        h.done()
+        h.advance(60)
+    saved = h.run.position()
+    assert Position.from_json(saved.to_json()) == saved
+    said_before = len(h.lines())
+    the_rest = h.play_through()[said_before - 1:]  # from the fourth turn's line on
+
+    fresh = Harness(POSITIONED, names=["A", "B", "C"], seed=99)
+    fresh.send(Start(at=Position.from_json(saved.to_json())))
+    assert fresh.play_through() == the_rest
+    assert the_rest[0].endswith("round 2.") and the_rest[-1] == "Last."
+
+
+def test_a_position_that_no_longer_fits_the_ritual_is_refused() -> None:
+    h = Harness("  - say: One.\n")
+    with pytest.raises(PositionError, match="does not fit the ritual"):
+        h.send(Start(at=Position(0, ((5, 0, None),))))
+    with pytest.raises(PositionError, match="does not fit these people"):
+        h.send(Start(at=Position(7, ((0, 0, None),))))
+    with pytest.raises(PositionError, match="not a saved position"):
+        Position.from_json('{"first": 0}')

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from fakehermes import Reason, World, decoded
 from test_adapter import mini_library, start
 
-from skill.household import Due, NoHousehold
+from skill.household import Due, Interrupted, NoHousehold
 
 QUESTION = "It's time for Test ritual. Is now a good time?"
 
@@ -160,3 +160,58 @@ def test_starting_a_ritual_while_an_invitation_waits_sets_the_invitation_aside()
     w.loop.advance(600)  # the invitation's retry never comes
     w.finish_output()
     assert not any("It's still time" in line for line in w.spoken(w.new()))
+
+
+@dataclass
+class PositionHousehold(RecordingHousehold):
+    positions: dict[int, str] = field(default_factory=dict)
+
+    def save_position(self, run_id: int, position: str, names: tuple[str, ...]) -> None:
+        self.positions[run_id] = position
+
+
+def test_the_position_is_kept_as_the_ritual_moves_and_a_new_process_goes_on_from_it() -> None:
+    house = PositionHousehold()
+    w = World(mini_library(), household=house)
+    start(w)
+    w.finish_output()  # welcome → chime
+    w.finish_output()  # chime → the question
+    saved = house.positions[1]
+    # The process dies here. A new one finds the run unfinished:
+    again = PositionHousehold()
+    w2 = World(mini_library(), household=again)
+    w2.adapter.offer_resume(Interrupted(1, "mini", "default", saved, ("Alex", "Sam")))
+    (offer,) = w2.new()
+    assert decoded(offer)["init"]["text"] == (
+        "We were in the middle of Test ritual when I was interrupted. "
+        "Shall we go on where we stopped?"
+    )
+    session = w2.started(custom_data=decoded(offer)["customData"])
+    w2.intent("HearthYes", session_id=session)
+    w2.ended(session, custom_data=decoded(offer)["customData"])
+    assert w2.spoken(w2.new()) == ["Ready?"]  # where it stood: the question
+    assert again.runs == []  # the same run goes on; no new one is recorded
+
+
+def test_declining_to_go_on_ends_the_interrupted_run() -> None:
+    house = PositionHousehold()
+    w = World(mini_library(), household=house)
+    position = '{"first": 0, "frames": [[1, 0, null]]}'
+    w.adapter.offer_resume(Interrupted(7, "mini", "default", position, ("Alex", "Sam")))
+    (offer,) = w.new()
+    session = w.started(custom_data=decoded(offer)["customData"])
+    w.intent("HearthNo", session_id=session)
+    w.ended(session, custom_data=decoded(offer)["customData"])
+    assert w.spoken(w.new()) == ["Alright, we'll leave it there."]
+    assert house.ended == [(7, False)]
+
+
+def test_a_ritual_changed_since_the_crash_starts_afresh() -> None:
+    w = World(mini_library(), household=PositionHousehold())
+    position = '{"first": 0, "frames": [[42, 0, null]]}'
+    w.adapter.offer_resume(Interrupted(7, "mini", "default", position, ("Alex", "Sam")))
+    (offer,) = w.new()
+    session = w.started(custom_data=decoded(offer)["customData"])
+    w.intent("HearthYes", session_id=session)
+    w.ended(session, custom_data=decoded(offer)["customData"])
+    assert w.spoken(w.new()) == ["Welcome, Alex and Sam."]
