@@ -40,6 +40,7 @@ from rhasspyhermes.dialogue import (
 )
 from rhasspyhermes.dialogue import DialogueSessionTerminationReason as Reason
 from rhasspyhermes.nlu import NluIntent
+from rhasspyhermes.tts import TtsSayFinished
 
 from skill import hermes
 from skill.chimes import chime_seconds, chime_wav
@@ -151,6 +152,8 @@ class _Output:
     request: str | None = None
     reask: bool = False
     """Ask again once this question's session is over (a command interrupted it)."""
+    played: bool = False
+    """The text-to-speech service said it played this line (``sayFinished``)."""
 
 
 @dataclass
@@ -167,6 +170,11 @@ class Site:
     foreign_since: float | None = None
     reask_after_foreign: bool = False
     retry: asyncio.TimerHandle | None = None
+    unheard: int = 0
+    """Lines in a row that the dialogue manager gave up on, with no ``sayFinished``."""
+    reports_played: bool = False
+    """This site's speech reports ``sayFinished`` with a session; only then can silence
+    from it mean the satellite is gone."""
     hold_until: float = 0.0
     """After Rhasspy aborts our session it opens the new one a moment later; wait for it."""
     invitation: Invitation | None = None
@@ -316,8 +324,12 @@ class Site:
             log.warning("site %s: the question got no reply from the dialogue manager; "
                         "counting it as unanswered", self.site_id)
             self._complete(out)
-            self.feed(NoAnswer(out.token))
+            if self.satellite_gone:
+                self._pause_for_absence()
+            else:
+                self.feed(NoAnswer(out.token))
             return
+        self.unheard += 1
         log.warning("site %s: no end of %s from the dialogue manager; carrying on",
                     self.site_id, "the line" if out.kind == "say" else "the chime")
         self._complete(out, done=True)
@@ -396,6 +408,7 @@ class Site:
         if reason is Reason.ABORTED_BY_USER:
             self.hold_until = self.adapter.loop.time() + ABORT_HOLD
         if out.kind == "say":
+            self.unheard = 0 if out.played else self.unheard + 1
             self._complete(out, done=True)
             return
         token = out.token
@@ -410,6 +423,8 @@ class Site:
             # A wake word cut the question short; ask again once that session is over,
             # unless what was said there answers or moves the ritual on.
             self.reask_after_foreign = True
+        elif reason is Reason.TIMEOUT and self.satellite_gone:
+            self._pause_for_absence()
         elif reason is Reason.INTENT_NOT_RECOGNIZED:
             self.feed(NotUnderstood(token))
         else:
@@ -421,6 +436,23 @@ class Site:
         else:
             self.feed(Control(Command.REPEAT))
 
+    @property
+    def satellite_gone(self) -> bool:
+        """Lines went unplayed and then a question unanswered: nobody is there to hear."""
+        return self.reports_played and self.unheard > 0 and self.invitation is None
+
+    def _pause_for_absence(self) -> None:
+        log.warning("site %s: its speaker seems to be gone (lines not played, the question "
+                    "not answered); the ritual is paused", self.site_id)
+        self.feed(Control(Command.PAUSE))
+
+    def say_finished(self, session_id: str | None) -> None:
+        out = self.current
+        if session_id is None or out is None or out.kind != "say" or out.session != session_id:
+            return
+        out.played = True
+        self.reports_played = True
+
     def not_recognized(self, session_id: str) -> None:
         out = self.current
         if out is not None and out.kind == "ask" and out.session == session_id \
@@ -430,6 +462,7 @@ class Site:
     def play_finished(self, request_id: str | None) -> None:
         out = self.current
         if out is not None and out.kind == "chime" and out.request == request_id:
+            self.unheard = 0
             self._complete(out, done=True)
 
     def in_our_session(self, session_id: str | None) -> bool:
@@ -508,6 +541,7 @@ class Adapter:
         self.connected = True
         self.dropped = 0
         self._fixed = {topic: self._handler(parse) for topic, parse in hermes.FIXED_TOPICS.items()}
+        self._fixed[TtsSayFinished.topic()] = self._handler(hermes.parse_say_finished)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -605,6 +639,8 @@ class Adapter:
                     site.session_ended(sid, termination.reason)
                 case DialogueIntentNotRecognized(session_id=sid):
                     site.not_recognized(sid)
+                case TtsSayFinished(session_id=sid):
+                    site.say_finished(sid)
         return handle
 
     def _on_intent(self, topic: str, payload: bytes) -> None:

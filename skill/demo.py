@@ -47,9 +47,9 @@ def free_port() -> int:
 class DialogueManager:
     """Rhasspy's dialogue manager, on its own thread and event loop, as its service runs it."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, session_timeout: float = 30.0) -> None:
         self.client = mqtt.Client(client_id="rhasspy-dialogue-manager")
-        self.hermes = DialogueHermesMqtt(self.client)
+        self.hermes = DialogueHermesMqtt(self.client, session_timeout=session_timeout)
         self.port = port
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, name="dialogue-manager", daemon=True)

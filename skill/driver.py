@@ -8,7 +8,9 @@ them when the run moves on or is closed; everything the run wants said or played
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -26,6 +28,36 @@ from skill.effects import (
 from skill.engine import Run
 from skill.events import Event, TimerFired
 from skill.ritual import Ritual
+
+log = logging.getLogger("hearth.driver")
+
+
+class Lateness:
+    """How late timers fired, in seconds after they were due (the event loop's clock).
+
+    A timed step (a talk, a silence, a warning) ends when its timer fires; a busy loop makes
+    it fire late. The most recent ``keep`` figures are kept, with a count and the worst of
+    all, for ``python -m bench`` and anyone who asks; each is also logged at DEBUG.
+    """
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self.recent: deque[float] = deque(maxlen=keep)
+        self.count = 0
+        self.worst = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.recent.append(seconds)
+        self.count += 1
+        self.worst = max(self.worst, seconds)
+
+    def clear(self) -> None:
+        self.recent.clear()
+        self.count = 0
+        self.worst = 0.0
+
+
+TIMER_LATENESS = Lateness()
+"""Every driver's timers in this process."""
 
 
 class Outlet(Protocol):
@@ -96,7 +128,8 @@ class Driver:
                 self.outlet.chime(token, sound)
             case StartTimer(name=name, seconds=seconds):
                 delay = self.clock.real_delay(seconds)
-                self._timers[name] = self.loop.call_later(delay, self._fire, name)
+                due = self.loop.time() + delay
+                self._timers[name] = self.loop.call_later(delay, self._fire, name, due)
             case CancelTimer(name=name):
                 handle = self._timers.pop(name, None)
                 if handle is not None:
@@ -113,6 +146,10 @@ class Driver:
             handle.cancel()
         self._timers.clear()
 
-    def _fire(self, name: str) -> None:
+    def _fire(self, name: str, due: float) -> None:
+        late = self.loop.time() - due
+        TIMER_LATENESS.add(late)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("timer %s late by %.3f ms", name, late * 1000.0)
         self._timers.pop(name, None)
         self.feed(TimerFired(name))

@@ -24,6 +24,7 @@ from rhasspyhermes.dialogue import (
 from rhasspyhermes.intent import Intent as HermesIntent
 from rhasspyhermes.intent import Slot
 from rhasspyhermes.nlu import NluIntent
+from rhasspyhermes.tts import TtsSayFinished
 
 from skill.adapter import Adapter
 from skill.hermes import Outgoing
@@ -100,6 +101,11 @@ class World:
             site_id=site, custom_data=custom_data,
         )
         self.deliver(DialogueSessionEnded.topic(), message.payload())
+
+    def played(self, session_id: str, site: str = "default") -> None:
+        """The text-to-speech service reports the line played (``sayFinished``)."""
+        message = TtsSayFinished(id="tts-1", session_id=session_id, site_id=site)
+        self.deliver(TtsSayFinished.topic(), message.payload())
 
     def not_recognized(self, session_id: str, site: str = "default") -> None:
         message = DialogueIntentNotRecognized(session_id=session_id, site_id=site, input="mumble")

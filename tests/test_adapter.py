@@ -457,3 +457,49 @@ def test_a_stopped_ritual_drops_what_it_had_queued() -> None:
     said = w.spoken(w.finish_output())
     assert said == ["Alright, we'll stop here. Thank you for the time together."]
     assert not any("/playBytes/" in m.topic for m in w.finish_output())
+
+
+def heard_line(w: World) -> None:
+    """The dialogue manager says the line in flight, and the speaker reports it played."""
+    session = w.started()
+    w.played(session)
+    w.ended(session)
+
+
+def test_the_pause_comes_at_the_unanswered_question() -> None:
+    steps = HEADER.replace("test-ritual", "q") + (
+        "steps:\n  - say: Hello.\n  - say: Still there?\n"
+        "  - ask: Ready?\n    answers: {yes: , no: }\n  - say: After.\n"
+    )
+    w = World(Library({"q": ritual_from_yaml(steps, "q.yaml")}))
+    start(w, ritual="q")
+    w.new()
+    heard_line(w)  # "Hello." played: this site's speech reports sayFinished
+    assert w.spoken(w.new()) == ["Still there?"]
+    gone = w.started()  # not played: the satellite is gone; Rhasspy ends it after its wait
+    w.ended(gone)
+    (question,) = w.new()
+    custom = decoded(question)["customData"]
+    session = w.started(custom_data=custom)
+    w.ended(session, reason=Reason.TIMEOUT, custom_data=custom)
+    assert w.spoken(w.new()) == ["Paused. Say resume when you're ready."]
+    assert w.adapter.sites["default"].paused
+    w.finish_output()
+    w.wake("HearthResume")  # the satellite is back, and someone says resume
+    assert w.spoken(w.new()) == ["Let's carry on."]
+    assert w.spoken(w.finish_output()) == ["Ready?"]
+
+
+def test_without_sayfinished_reports_an_unanswered_question_is_just_unanswered() -> None:
+    steps = HEADER.replace("test-ritual", "q") + (
+        "steps:\n  - say: Hello.\n  - ask: Ready?\n    answers: {yes: , no: }\n"
+        "  - say: After.\n"
+    )
+    w = World(Library({"q": ritual_from_yaml(steps, "q.yaml")}))
+    start(w, ritual="q")
+    w.new()
+    (question,) = w.finish_output()  # a stack that never reports sayFinished
+    custom = decoded(question)["customData"]
+    session = w.started(custom_data=custom)
+    w.ended(session, reason=Reason.TIMEOUT, custom_data=custom)
+    assert w.spoken(w.new()) == ["After."]
