@@ -81,6 +81,10 @@ manager's own session timeout is 30 s)."""
 FOREIGN_WAIT = 35.0
 """How long output waits for someone else's session on the site to close."""
 MAX_SITES = 500
+MAX_FOREIGN = 16
+"""Other sessions tracked per site; a room has one or two at a time."""
+MAX_QUEUED = 30
+"""Outputs waiting per site before further replies are dropped."""
 ABORT_HOLD = 1.5
 """Seconds to hold output after our session was aborted (the new one opens just after)."""
 
@@ -166,7 +170,8 @@ class Site:
     outbox: deque[_Output] = field(default_factory=deque)
     current: _Output | None = None
     fallback: asyncio.TimerHandle | None = None
-    foreign: set[str] = field(default_factory=set)
+    foreign: dict[str, None] = field(default_factory=dict)
+    """Other sessions open here (wake words), oldest first."""
     foreign_since: float | None = None
     reask_after_foreign: bool = False
     retry: asyncio.TimerHandle | None = None
@@ -262,6 +267,10 @@ class Site:
         return self.driver is not None and self.driver.run.phase is Phase.ASKING
 
     def aside(self, text: str) -> None:
+        if len(self.outbox) >= MAX_QUEUED:
+            # Replies nobody is waiting for (a flood of commands) are not queued for ever.
+            log.warning("site %s: too many replies waiting; this one is dropped", self.site_id)
+            return
         self.speak(0, text, awaited=False)
 
     # -- the output queue ---------------------------------------------------------------
@@ -282,8 +291,8 @@ class Site:
                 if self.retry is None:
                     self.retry = loop.call_later(1.0, self._retry)
                 return
-            log.warning("site %s: sessions %s stayed open; speaking anyway",
-                        self.site_id, sorted(self.foreign))
+            log.warning("site %s: %d sessions stayed open; speaking anyway",
+                        self.site_id, len(self.foreign))
             self.foreign.clear()
         self.foreign_since = None
         self.current = self.outbox.popleft()
@@ -383,7 +392,11 @@ class Site:
                 out.session = session_id
                 return
         if custom_data is None or not custom_data.startswith(hermes.CUSTOM_DATA_PREFIX):
-            self.foreign.add(session_id)
+            if len(self.foreign) >= MAX_FOREIGN:
+                # Sessions that never end (a broken or hostile client) are forgotten rather
+                # than kept: the oldest goes.
+                self.foreign.pop(next(iter(self.foreign)))
+            self.foreign[session_id] = None
             self.hold_until = 0.0  # the session we were waiting for is here
         else:
             # A question of ours that was queued and is no longer wanted.
@@ -392,7 +405,7 @@ class Site:
     def session_ended(self, session_id: str, reason: Reason) -> None:
         out = self.current
         if session_id in self.foreign:
-            self.foreign.discard(session_id)
+            self.foreign.pop(session_id, None)
             if out is not None and out.kind == "say" and out.session is None:
                 # The dialogue manager spoke our line inside that session, then ended it
                 # (it does so with a notification that finds a session already open).
@@ -821,7 +834,7 @@ class Adapter:
         minute = hermes.slot_text(message, MINUTE_SLOT)
         period = hermes.slot_text(message, PERIOD_SLOT)
         when = f"{days} at {hour}"
-        if minute and minute.isdigit():
+        if minute and minute.isascii() and minute.isdigit():
             when += f":{int(minute):02d}"
         if period:
             when += f" {period}"
@@ -848,7 +861,8 @@ class Adapter:
 
     def snooze(self, site: Site, message: NluIntent, intent: Intent) -> None:
         text = hermes.slot_text(message, MINUTES_SLOT) or "10"
-        minutes = int(text) if text.isdigit() and 0 < int(text) <= 24 * 60 else 10
+        valid = text.isascii() and text.isdigit() and 0 < int(text) <= 24 * 60
+        minutes = int(text) if valid else 10
         if site.invitation is None:
             site.aside(self.lines.nothing_to_snooze)
             return

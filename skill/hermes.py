@@ -45,12 +45,13 @@ from skill.intents import Intent
 
 MAX_PAYLOAD = 64 * 1024
 """Hermes JSON messages are small; anything larger is refused before it is parsed."""
-SITE_ID = re.compile(r"^[\w.:-]{1,64}$")
+SITE_ID = re.compile(r"^[\w.:-]{1,64}\Z")
 """Site ids become parts of topics we publish to, so no '/', '+', '#' or spaces."""
 CUSTOM_DATA_PREFIX = "hearth:"
 
-INTENT_TOPIC = re.compile(r"^hermes/intent/([^/]+)$")
-PLAY_FINISHED_TOPIC = re.compile(r"^hermes/audioServer/([^/]+)/playFinished$")
+INTENT_TOPIC = re.compile(r"^hermes/intent/([^/]+)\Z")
+PLAY_FINISHED_TOPIC = re.compile(r"^hermes/audioServer/([^/]+)/playFinished\Z")
+
 
 
 class MalformedMessage(HearthError):
@@ -222,6 +223,10 @@ def _text(topic: str, data: Mapping[str, Any], key: str, *, required: bool = Fal
         return None
     if not isinstance(value, str):
         raise MalformedMessage(topic, f"{key!r} is not a string")
+    try:
+        value.encode("utf-8")  # a lone surrogate would fail later, when echoed back
+    except UnicodeEncodeError:
+        raise MalformedMessage(topic, f"{key!r} is not valid text") from None
     return value
 
 
@@ -245,6 +250,10 @@ def parse_intent(topic: str, payload: bytes) -> NluIntent:
     confidence = intent.get("confidenceScore", 1.0)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
         raise MalformedMessage(topic, "'confidenceScore' is not a number")
+    try:
+        confidence = float(confidence)
+    except OverflowError:
+        raise MalformedMessage(topic, "'confidenceScore' is out of range") from None
     raw_slots = data.get("slots") or []
     if not isinstance(raw_slots, list):
         raise MalformedMessage(topic, "'slots' is not a list")
@@ -255,7 +264,7 @@ def parse_intent(topic: str, payload: bytes) -> NluIntent:
         slot_name = _text(topic, raw, "slotName", required=True)
         value = raw.get("value")
         if not isinstance(value, dict) or "value" not in value:
-            raise MalformedMessage(topic, f"slot {slot_name!r} has no value object")
+            raise MalformedMessage(topic, "a slot has no value object")
         slots.append(Slot(entity=_text(topic, raw, "entity") or slot_name or "",
                           value={"value": value["value"]}, slot_name=slot_name or ""))
     return NluIntent(
@@ -298,7 +307,8 @@ def parse_session_ended(topic: str, payload: bytes) -> DialogueSessionEnded:
     termination = data.get("termination")
     if not isinstance(termination, dict):
         raise MalformedMessage(topic, "'termination' is not an object")
-    reason = _REASONS.get(termination.get("reason"))  # type: ignore[arg-type]
+    word = termination.get("reason")
+    reason = _REASONS.get(word) if isinstance(word, str) else None
     if reason is None:
         raise MalformedMessage(topic, "'termination.reason' is not a known reason")
     return DialogueSessionEnded(

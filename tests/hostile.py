@@ -24,7 +24,6 @@ import math
 import random
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +73,6 @@ trail it (not even a newline)."""
 MAX_PAYLOAD = hermes.MAX_PAYLOAD
 MAX_SLOTS = 32
 """hermes.py reads the first 32 slots; what is wrong after them is tolerated."""
-INT_DIGITS = sys.get_int_max_str_digits() or 10**9
 
 # -- hostile values -------------------------------------------------------------------------
 
@@ -100,6 +98,18 @@ SLOT_STRINGS = [
     "99999999999999999999", "1e308", "nan", "inf", "every sunday at 25", "every weekday",
     "sundays", "monday", "tomorrow", "next week", "am", "pm", "in the evening", "8", "61",
 ]
+LIKELY: dict[str, list[str]] = {
+    DAYS_SLOT: ["every sunday", "every weekday", "sundays", "every day", "every monday and "
+                "friday", "every weekend", "every", "every funday", "every sunday " * 50],
+    HOUR_SLOT: ["8", "eight", "20", "twenty one", "0", "12", "24", "25", "-1", "²", "٣", "7"],
+    MINUTE_SLOT: ["30", "0", "07", "59", "60", "99999", "²", "①", "٣", "-5", " 5"],
+    PERIOD_SLOT: ["pm", "am", "in the evening", "at night", "in the morning", "xx"],
+    DAY_SLOT: ["sunday", "sundays", "Monday", "funday", "s", ""],
+    UNTIL_SLOT: ["monday", "tomorrow", "next week", "sundays", "never", " Tomorrow "],
+    MINUTES_SLOT: ["10", "30", "0", "1440", "1441", "²", "①", "٣", "-1", "1e3"],
+    ANSWER_SLOT: ["yes", "no", "pass", "", "x" * 1000],
+}
+"""Slot values near what the NLU gives, for the intents that read them."""
 SESSION_IDS = ["session-1", "", "x" * 300, "\u0000", "hearth", "../../x", "🔥", "\ud800", LONG]
 
 NAN, INF = float("nan"), float("inf")
@@ -238,6 +248,8 @@ class Builder:
     rng: random.Random
     rituals: Sequence[str] = ()
     """Ritual ids that are loaded: used in the slots of schedule intents, never to start."""
+    likely: float = 0.5
+    """How often a slot that has them gets one of the ``LIKELY`` values."""
 
     def site(self) -> str:
         return self.rng.choice(VALID_SITES)
@@ -255,11 +267,15 @@ class Builder:
                 return rng.choice(list(self.rituals))
             value = rng.choice(SLOT_STRINGS)
             return value if value not in self.rituals else "nosuchritual"
-        if rng.random() < 0.8:
+        roll = rng.random()
+        if roll < self.likely and slot in LIKELY:
+            return rng.choice(LIKELY[slot])
+        if roll < 0.92:
             return rng.choice(SLOT_STRINGS)
         return odd(rng)
 
-    def template(self, kind: str, name: str | None) -> dict[str, Any]:
+    def template(self, kind: str, name: str | None = None) -> dict[str, Any]:
+        """A valid payload for a topic of ``kind`` (see :meth:`Topics.kind`)."""
         rng = self.rng
         message: Any
         if kind in ("intent", "unknown-intent"):
@@ -587,21 +603,20 @@ def _not_object(rng: random.Random, kind: str, name: str | None, t: dict[str, An
 
 def _deep(rng: random.Random, kind: str, name: str | None, t: dict[str, Any]
           ) -> tuple[bytes, str]:
-    choice = rng.randrange(4)
+    """Nesting past Python's recursion limit (about 1,000), mostly in small payloads; the
+    100k-bracket payload is one of the huge ones at the end of :func:`messages`."""
+    depth = rng.choices([50, 999, 1_001, 3_000, 30_000], [4, 2, 2, 4, 1])[0]
+    choice = rng.randrange(3)
     if choice == 0:
-        depth = rng.choice([1_000, 20_000, 30_000])
         return b"[" * depth + b"]" * depth, f"{depth} nested brackets"
     if choice == 1:
-        depth = rng.choice([2_000, 10_000])
         return b'{"a":' * depth + b"{}" + b"}" * depth, f"{depth} nested objects"
-    if choice == 2:
-        key = rng.choice(["sessionId", "siteId", "customData", "slots", "intent", "termination"])
-        depth = rng.choice([500, 5_000, 20_000])
-        inner = b"[" * depth + b"]" * depth
-        return dumps({**t, key: None}).replace(b'"' + key.encode() + b'": null',
-                                               b'"' + key.encode() + b'": ' + inner, 1), \
-            f"{key} nested {depth} deep"
-    return b"[" * 100_000 + b"]" * 100_000, "100k nested brackets"
+    key = rng.choice(["sessionId", "siteId", "customData", "slots", "intent", "termination",
+                      "id"])
+    inner = b"[" * depth + b"]" * depth
+    field = b'"' + key.encode() + b'": '
+    return dumps({**t, key: None}).replace(field + b"null", field + inner, 1), \
+        f"{key} nested {depth} deep"
 
 
 def _drop_field(rng: random.Random, kind: str, name: str | None, t: dict[str, Any]
@@ -726,12 +741,19 @@ FAMILIES: dict[str, tuple[Family, int]] = {
 
 def messages(rng: random.Random, topics: Topics, count: int, *, rituals: Sequence[str] = (),
              huge: Sequence[int] = (MAX_PAYLOAD + 1, 200_000, 1_000_000, 1_000_000),
-             mqtt_safe: bool = False, near_miss: bool = True) -> Iterator[Message]:
-    """``count`` messages (and then ``huge``: payloads of those sizes, plus one of exactly
-    ``MAX_PAYLOAD`` bytes). With ``mqtt_safe``, only topics a client may publish on."""
+             mqtt_safe: bool = False, near_miss: bool = True,
+             counted: Callable[[Message], bool] = lambda message: True) -> Iterator[Message]:
+    """Messages until ``count`` of them are ``counted``, then ``huge`` ones: payloads of
+    those sizes, one of exactly ``MAX_PAYLOAD`` bytes and 100k nested brackets. With
+    ``mqtt_safe``, only topics a client may publish on."""
     builder = Builder(rng, rituals)
     sites = SITES + [f"site-{n}" for n in range(3)]
-    targets = [t for t in topics.expand(sites) if not mqtt_safe or mqtt_topic_ok(t)]
+    # One group per subscription (a wildcard's group: one topic per site, and thrice the
+    # weight), so that the 45 ways to fill in a "+" do not crowd out the other topics.
+    groups = [[t for t in Topics.of([s]).expand(sites) if not mqtt_safe or mqtt_topic_ok(t)]
+              for s in (*topics.fixed, *(f"hermes/intent/{n}" for n in topics.intents),
+                        *topics.wildcards)]
+    group_weights = [3 if len(group) > 1 else 1 for group in groups]
     extra = [f"hermes/intent/{n}" for n in ("Unknown", "Hearth", "HearthStopp", "hearth")]
     if near_miss:
         extra += NEAR_MISS
@@ -742,22 +764,22 @@ def messages(rng: random.Random, topics: Topics, count: int, *, rituals: Sequenc
     made = 0
     while made < count:
         near = extra and rng.random() < 0.05
-        topic = rng.choice(extra if near else targets)
+        group = rng.choices(groups, group_weights)[0]
+        topic = rng.choice(extra if near else group)
         kind, name = topics.kind(topic)
-        template = builder.template(
-            kind if kind != "unknown-intent" else "unknown-intent",
-            name if kind in ("intent", "unknown-intent") else None,
-        ) if kind != "near-miss" else builder.template(STARTED, None)
+        template = builder.template(STARTED if kind == "near-miss" else kind, name)
         family = rng.choices(names, weights)[0]
         made_one = FAMILIES[family][0](rng, kind, name, template)
         if made_one is None:
             continue
-        payload, detail = made_one
-        made += 1
-        yield Message(topic, payload, f"{family}: {detail}")
+        message = Message(topic, made_one[0], f"{family}: {made_one[1]}")
+        made += counted(message)
+        yield message
     base = builder.template(STARTED, None)
     for size in (*huge, MAX_PAYLOAD):
         yield Message(STARTED, _padded(base, size), f"huge: {size} bytes")
+    if huge:
+        yield Message(ENDED, b"[" * 100_000 + b"]" * 100_000, "huge: 100k nested brackets")
 
 
 def printable(text: str | bytes, limit: int = 160) -> str:
@@ -765,6 +787,3 @@ def printable(text: str | bytes, limit: int = 160) -> str:
     shown = repr(text[:limit])
     return shown + (f"… ({len(text)} in all)" if len(text) > limit else "")
 
-
-def control_chars(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" for c in text)
