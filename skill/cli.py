@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from skill import __version__, demo, household_cli, sentences, service
+from skill import __version__, demo, doctor, household_cli, sentences, service
 from skill.config import add_mqtt_arguments, default_config_file, load_settings
 from skill.durations import format_duration
 from skill.engine import ParticipantsError
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sentences.register(commands)
     household_cli.register(commands)
+    doctor.register(commands)
     for command in commands.choices.values():
         # Also after the command (`hearth run --rituals DIR`); SUPPRESS keeps an earlier one.
         command.add_argument("--rituals", type=Path, default=argparse.SUPPRESS,

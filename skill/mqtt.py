@@ -1,15 +1,24 @@
 """The MQTT connection: paho-mqtt on its own network thread, bridged to the asyncio loop.
 
 The first connection is made in the foreground so that a wrong password or an untrusted
-certificate is a clear error and a non-zero exit, never a silent retry loop. After that,
-paho reconnects by itself when the broker goes away; every (re)connection subscribes again
-and tells the adapter, which re-sends whatever was in flight.
+certificate is a clear error and a non-zero exit, never a silent retry loop. Only "nothing
+answers at that address" is retried (the broker may still be starting); a refused login, a
+certificate that does not check out, or a TLS/plain mismatch between Hearth and the port is
+reported at once, with what to change. After that, paho reconnects by itself when the broker
+goes away; every (re)connection subscribes again and tells the adapter, which re-sends
+whatever was in flight.
+
+TLS always checks the broker's certificate *and* that it is for the host Hearth connects to.
+(paho 1.5's own ``tls_set`` makes a context that skips the second check, so a certificate
+signed by any trusted authority for any name would do; Hearth builds its own context.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import re
 import ssl
 import uuid
 from collections.abc import Callable, Sequence
@@ -25,14 +34,25 @@ log = logging.getLogger("hearth.mqtt")
 
 CONNECT_TIMEOUT = 10.0
 RETRY_SECONDS = (1, 2, 5, 10, 30)
+KEEPALIVE = 30
+"""Seconds between MQTT keep-alives; paho also uses it as the socket timeout."""
+SUBACK_FAILURE = 0x80
+"""The granted QoS of a subscription the broker refused (MQTT 3.1.1, 3.9.3)."""
 
-# CONNACK return codes of MQTT 3.1.1 that no retry can fix.
-_REFUSED = {
-    1: "the broker does not speak this MQTT version",
-    2: "the broker refused the client id",
-    4: "the broker refused the username or password",
-    5: "the broker says this client is not authorised",
-}
+_FATAL = frozenset({1, 2, 4, 5})
+"""CONNACK codes no retry can fix (3, "server unavailable", may pass)."""
+_CLOSED = -1
+"""Stands in for a CONNACK code when the broker closed the connection before answering."""
+_CREDENTIALS_HINT = ("--username and --password (or HEARTH_USERNAME and HEARTH_PASSWORD, "
+                     "or username and password in the config file)")
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\]\s*(.*)")
+_SSL_WHERE = re.compile(r"\s*\(_ssl\.c:\d+\)")
+_SSL_TEXT = re.compile(r"\[SSL: [A-Z0-9_]+\]\s*([^(]*)")
+_TLS_REFUSALS = ("certificate required", "unknown ca", "bad certificate", "certificate unknown",
+                 "handshake failure", "certificate expired", "certificate revoked")
+# X509_V_ERR_* codes that say the certificate is fine but for another name.
+_NAME_MISMATCH = {62, 64}  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED = {9, 10}  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED
 
 
 class BrokerError(HearthError):
@@ -43,6 +63,98 @@ class BrokerError(HearthError):
         self.port = port
         self.reason = reason
         super().__init__(f"MQTT broker {host}:{port}: {reason}")
+
+
+class BrokerUnreachableError(BrokerError):
+    """Nothing answered at the broker's address: the one failure a retry may cure.
+
+    Raised only by ``connect(retry=False)``; ``hearth run`` keeps trying instead.
+    ``detail`` is what the network said ("Connection refused").
+    """
+
+    def __init__(self, host: str, port: int, detail: str) -> None:
+        self.detail = detail
+        super().__init__(host, port, f"cannot reach it ({detail})")
+
+
+def refusal(rc: int, username: str | None) -> str | None:
+    """What a CONNACK return code of MQTT 3.1.1 means for the household, or None for 0.
+
+    Mosquitto answers a wrong password with 5 ("not authorised") rather than 4, so which
+    of the two it was matters less than whether Hearth sent a username at all.
+    """
+    if rc == 0:
+        return None
+    if rc == 1:
+        return "the broker does not speak MQTT 3.1.1, the version Hearth uses"
+    if rc == 2:
+        return "the broker refused the client id"
+    if rc == 3:
+        return "the broker says the MQTT service is unavailable (code 3); try again later"
+    if rc in (4, 5) and username is not None:
+        word = "not authorised: " if rc == 5 else ""
+        return (f"{word}the broker refused the username or password (user {username!r}); "
+                f"check {_CREDENTIALS_HINT}")
+    if rc in (4, 5):
+        return ("not authorised: the broker needs a username and password, and none was "
+                f"given; give them with {_CREDENTIALS_HINT}")
+    return f"the broker refused the connection (code {rc})"
+
+
+def _strerror(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error) or type(error).__name__
+    match = _ERRNO_TEXT.search(text)
+    return match.group(1) if match else text
+
+
+def _paho_reason(text: str) -> str:
+    """The cause in a paho log line such as ``failed to receive on socket: [SSL: X] x (…)``."""
+    if match := _SSL_TEXT.search(text):
+        return match.group(1).strip()
+    if match := _ERRNO_TEXT.search(text):
+        return match.group(1).strip()
+    return _SSL_WHERE.sub("", text.rpartition(": ")[2]).strip()
+
+
+def _ssl_detail(error: ssl.SSLError) -> str:
+    return str(error.reason or error.strerror or error).replace("_", " ").lower()
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """A client context that checks the broker's certificate and the name it is for.
+
+    Raises :class:`BrokerError` naming the file when a TLS file cannot be used.
+    """
+    host, port = settings.host, settings.port
+    ca = settings.tls_ca_certs
+    try:
+        context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    except (ssl.SSLError, OSError) as error:
+        raise BrokerError(host, port, (
+            f"cannot use {ca} as the certificate authority ({_file_problem(error)}); "
+            "--tls-ca-certs needs the PEM certificate of the authority that signed the "
+            "broker's certificate"
+        )) from None
+    if settings.tls_certfile is not None:
+        cert, key = settings.tls_certfile, settings.tls_keyfile
+        try:
+            context.load_cert_chain(str(cert), str(key) if key else None)
+        except (ssl.SSLError, OSError) as error:
+            files = f"{cert} and {key}" if key else str(cert)
+            raise BrokerError(host, port, (
+                f"cannot use {files} as the client certificate ({_file_problem(error)}); "
+                "--tls-certfile needs a PEM certificate and --tls-keyfile its private key "
+                "(or both in the one file)"
+            )) from None
+    return context
+
+
+def _file_problem(error: BaseException) -> str:
+    if isinstance(error, ssl.SSLError):
+        return _ssl_detail(error)
+    return _strerror(error)
 
 
 class MqttTransport:
@@ -65,99 +177,223 @@ class MqttTransport:
         self.failed: asyncio.Future[BrokerError] = loop.create_future()
         self.subscribed = asyncio.Event()
         """Set once the broker has acknowledged the subscriptions (again after reconnects)."""
+        self.refused_topics: list[str] = []
+        """Subscriptions the broker refused at the last (re)connection (its ACL, usually)."""
         self._connack: asyncio.Future[int] | None = None
+        self._stopped = False
+        self._answered = False
+        """Whether the broker ever accepted the connection (set on paho's thread)."""
+        self._last_error = ""
         self.client = mqtt.Client(client_id=client_id or f"hearth-{uuid.uuid4().hex[:12]}",
                                   clean_session=True)
         if settings.username:
             self.client.username_pw_set(settings.username, settings.password)
         if settings.tls:
-            self.client.tls_set(
-                ca_certs=str(settings.tls_ca_certs) if settings.tls_ca_certs else None,
-                certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
-                keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            self.client.tls_set_context(tls_context(settings))
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_log = self._on_log
 
     # -- paho's thread ------------------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: int) -> None:
         if rc == 0:
-            client.subscribe([(topic, 0) for topic in self.topics])
+            self._answered = True
+            if self.topics:
+                client.subscribe([(topic, 0) for topic in self.topics])
+        elif rc in _FATAL:
+            # No retry fixes these: stop paho's own retry here, in its thread, rather than
+            # wait out its reconnect delay in loop_stop().
+            client.disconnect()
         self.loop.call_soon_threadsafe(self._connected, rc)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, granted: Any) -> None:
-        self.loop.call_soon_threadsafe(self.subscribed.set)
+        refused = [topic for topic, qos in zip(self.topics, granted, strict=False)
+                   if qos == SUBACK_FAILURE]
+        self.loop.call_soon_threadsafe(self._subscribed, refused)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, rc: int) -> None:
+        if not self._answered:
+            client.disconnect()  # closed before the first CONNACK: connect() gives up
         self.loop.call_soon_threadsafe(self._disconnected, rc)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.loop.call_soon_threadsafe(self.on_message, message.topic, message.payload)
 
+    def _on_log(self, client: mqtt.Client, userdata: Any, level: int, text: str) -> None:
+        if level == mqtt.MQTT_LOG_ERR:
+            self._last_error = text  # why a connection closed, for the error message
+
     # -- the loop's thread --------------------------------------------------------------
 
     def _connected(self, rc: int) -> None:
-        if self._connack is not None and not self._connack.done():
-            self._connack.set_result(rc)
-        if rc in _REFUSED:
-            self._fail(_REFUSED[rc])
-            return
+        first = self._connack is not None and not self._connack.done()
+        if first and self._connack is not None:
+            self._connack.set_result(rc)  # the first connection: connect() reports it
+            if rc != 0:
+                self._stopped = True  # and gives up: paho's "disconnected" is no news
+                return
         if rc == 0:
             log.info("connected to %s:%d", self.settings.host, self.settings.port)
             self.on_connection(True)
+        elif rc in _FATAL:  # 3 (unavailable) paho retries
+            self._fail(refusal(rc, self.settings.username) or f"code {rc}")
+
+    def _subscribed(self, refused: list[str]) -> None:
+        if refused != self.refused_topics and refused:
+            who = f"user {self.settings.username!r}" if self.settings.username else (
+                "anonymous clients")
+            log.error("MQTT broker %s:%d refused Hearth's subscription to %s: Hearth will not "
+                      "hear those messages; allow %s to read them in the broker's ACL",
+                      self.settings.host, self.settings.port, ", ".join(refused), who)
+        self.refused_topics = refused
+        self.subscribed.set()
 
     def _disconnected(self, rc: int) -> None:
         self.subscribed.clear()
-        if rc != 0:
+        if self._connack is not None and not self._connack.done():
+            # Closed before answering CONNECT; this may even come while paho's connect()
+            # is still returning in the executor, so connect() does the stopping.
+            self._connack.set_result(_CLOSED)
+            self._stopped = True
+            return
+        if rc != 0 and not self._stopped:
             log.warning("lost the connection to %s:%d; reconnecting",
                         self.settings.host, self.settings.port)
         self.on_connection(False)
+
+    def _stop(self) -> None:
+        """No more reconnecting: this connection is given up or closed."""
+        self._stopped = True
+        self.client.disconnect()
+        self.client.loop_stop()
 
     def _fail(self, reason: str) -> None:
         error = BrokerError(self.settings.host, self.settings.port, reason)
         log.error("%s", error)
         if not self.failed.done():
             self.failed.set_result(error)
-        self.client.loop_stop()
-        self.client.disconnect()
+        self._stop()
 
-    async def connect(self) -> None:
-        """Connect for the first time, retrying only what a retry can fix."""
+    async def connect(self, *, retry: bool = True, timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect for the first time, retrying only what a retry can fix.
+
+        With ``retry=False`` (``hearth doctor``) an unreachable broker raises
+        :class:`BrokerUnreachableError` at once, and twice ``timeout`` also bounds the TCP
+        connection and the TLS handshake. Every other failure raises :class:`BrokerError`.
+        """
         host, port = self.settings.host, self.settings.port
-        for attempt in range(10**9):
+        # paho gives up on a connection that is silent for a keep-alive, CONNACK or not:
+        # twice the timeout lets "no answer to CONNECT" be the one that speaks.
+        keepalive = KEEPALIVE if retry else max(2, math.ceil(2 * timeout))
+        # Made before the socket: paho may report a refusal or a closed connection from
+        # inside connect(), before the executor hands back.
+        connack = self._connack = self.loop.create_future()
+        attempt = 0
+        while True:
+            if connack.done():  # an earlier attempt's connection closed on its way out
+                connack = self._connack = self.loop.create_future()
+                self._stopped = False
             try:
-                await self.loop.run_in_executor(None, self._connect_socket)
+                await self.loop.run_in_executor(None, self._connect_socket, keepalive)
                 break
+            except ssl.SSLCertVerificationError as error:
+                raise BrokerError(host, port, self._untrusted(error)) from None
             except ssl.SSLError as error:
-                raise BrokerError(host, port, f"TLS failed: {error.reason or error}") from None
+                raise BrokerError(host, port, self._tls_failed(_ssl_detail(error))) from None
+            except (ConnectionResetError, BrokenPipeError) as error:
+                if not self.settings.tls:
+                    if not retry:
+                        raise BrokerUnreachableError(host, port, _strerror(error)) from None
+                    await self._wait_to_retry(attempt, error)
+                    attempt += 1
+                    continue
+                # The port took the TCP connection, then dropped the TLS handshake.
+                raise BrokerError(host, port, self._tls_failed(_strerror(error))) from None
             except OSError as error:
-                delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-                log.warning("cannot reach the MQTT broker at %s:%d (%s); trying again in %d s",
-                            host, port, error.strerror or error, delay)
-                await asyncio.sleep(delay)
-        self._connack = self.loop.create_future()
+                if not retry:
+                    raise BrokerUnreachableError(host, port, _strerror(error)) from None
+                await self._wait_to_retry(attempt, error)
+                attempt += 1
         self.client.loop_start()
         try:
-            rc = await asyncio.wait_for(self._connack, CONNECT_TIMEOUT)
+            rc = await asyncio.wait_for(connack, timeout)
         except TimeoutError:
-            self.client.loop_stop()
-            raise BrokerError(host, port, "no answer to CONNECT") from None
-        if rc != 0:
-            raise self.failed.result() if self.failed.done() else BrokerError(
-                host, port, f"connection refused (code {rc})"
-            )
+            self._stop()
+            raise BrokerError(host, port, (
+                f"no answer to CONNECT within {timeout:g} s; is {host}:{port} an MQTT broker?"
+            )) from None
+        if rc == 0:
+            return
+        self._stop()
+        if rc == _CLOSED:
+            raise BrokerError(host, port, self._closed())
+        raise BrokerError(host, port, refusal(rc, self.settings.username) or f"code {rc}")
 
-    def _connect_socket(self) -> None:
-        self.client.connect(self.settings.host, self.settings.port, keepalive=30)
+    async def _wait_to_retry(self, attempt: int, error: OSError) -> None:
+        delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+        log.warning("cannot reach the MQTT broker at %s:%d (%s); trying again in %d s",
+                    self.settings.host, self.settings.port, _strerror(error), delay)
+        await asyncio.sleep(delay)
+
+    def _untrusted(self, error: ssl.SSLCertVerificationError) -> str:
+        settings = self.settings
+        said = error.verify_message or _ssl_detail(error)
+        if error.verify_code in _NAME_MISMATCH:
+            hint = (f"the broker's certificate is not for {settings.host}; connect with --host "
+                    "set to a name (or address) the certificate was made for")
+        elif error.verify_code in _EXPIRED:
+            hint = "the broker's certificate is out of date; the broker needs a new one"
+        elif settings.tls_ca_certs is not None:
+            hint = (f"the broker's certificate is not signed by the authority in "
+                    f"{settings.tls_ca_certs}; give the right one with --tls-ca-certs")
+        else:
+            hint = ("the broker's certificate is not signed by an authority this machine "
+                    "trusts; give the certificate of the authority that signed it with "
+                    "--tls-ca-certs FILE (or HEARTH_TLS_CA_CERTS)")
+        return f"TLS failed: certificate verify failed ({said}): {hint}"
+
+    def _tls_failed(self, detail: str) -> str:
+        settings = self.settings
+        if "certificate required" in detail or (
+                "handshake failure" in detail and settings.tls_certfile is None):
+            hint = ("the broker asks for a client certificate; give it with --tls-certfile "
+                    "and --tls-keyfile")
+        elif settings.tls_certfile is not None and any(
+                word in detail for word in _TLS_REFUSALS):
+            hint = (f"the broker does not accept the client certificate "
+                    f"{settings.tls_certfile}")
+        else:
+            hint = (f"the TLS handshake did not complete; is port {settings.port} a TLS "
+                    "listener? (leave out --tls for a plain MQTT port such as 1883)")
+        return f"TLS failed ({detail}): {hint}"
+
+    def _closed(self) -> str:
+        settings = self.settings
+        detail = _paho_reason(self._last_error)
+        if settings.tls and any(word in detail for word in _TLS_REFUSALS):
+            return self._tls_failed(detail)  # TLS 1.3 sends these after the handshake
+        text = "the broker closed the connection without answering CONNECT" + (
+            f" ({detail})" if detail else "")
+        if not settings.tls:
+            return (f"{text}; if port {settings.port} is a TLS listener, connect with --tls "
+                    "(and --tls-ca-certs FILE)")
+        if settings.tls_certfile is None:
+            return (f"{text}; if the broker asks for a client certificate, give it with "
+                    "--tls-certfile and --tls-keyfile")
+        return (f"{text}; check that the broker accepts the client certificate "
+                f"{settings.tls_certfile}")
+
+    def _connect_socket(self, keepalive: int = KEEPALIVE) -> None:
+        self.client.connect(self.settings.host, self.settings.port, keepalive=keepalive)
 
     def publish(self, message: Outgoing) -> None:
         self.client.publish(message.topic, message.payload, qos=0)
 
     def close(self) -> None:
+        self._stopped = True
         self.client.disconnect()
         self.client.loop_stop()

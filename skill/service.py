@@ -120,15 +120,26 @@ class Service:
         )
         scheduler = self.scheduler = keeper.scheduler = Scheduler(planner, adapter.offer,
                                                                    loop=loop)
-        transport = self.transport = MqttTransport(
-            settings, loop, hermes.subscriptions(), adapter.on_message,
-            adapter.set_connected, client_id=self.client_id,
-        )
         self._install_signals(loop)
         try:
-            await transport.connect()
+            transport = self.transport = MqttTransport(
+                settings, loop, hermes.subscriptions(), adapter.on_message,
+                adapter.set_connected, client_id=self.client_id,
+            )
+            # A stop (SIGTERM) must work while the broker is still out of reach.
+            connecting = asyncio.ensure_future(transport.connect())
+            stopping = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                connecting.cancel()
+                log.info("stopped before the broker could be reached")
+                store.close()
+                return 0
+            stopping.cancel()
+            connecting.result()
         except BrokerError as error:
             log.error("%s", error)
+            store.close()
             return 1
         await transport.subscribed.wait()
         scheduler.start()

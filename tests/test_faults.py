@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import HOST, HearthProcess, Mosquitto, run_hearth
+from conftest import HOST, ROOT, HearthProcess, Mosquitto, free_port, hearth_env, run_hearth
 from test_broker import heard, listening, recognizer
 from test_schedules_live import hearth_cli, room  # noqa: F401 - the room fixture
 
@@ -120,7 +123,8 @@ def test_the_broker_killed_at_random_moments_twenty_times(
             room = Satellite(HOST, broker.port, f"room-{round_number}", recognizer()).start()
             try:
                 room.utter("start the quick ritual")
-                time.sleep(rng.uniform(0.2, 6.0))  # somewhere in the ritual
+                heard(room, "Welcome, Alex and Sam.")  # the ritual is under way
+                time.sleep(rng.uniform(0.0, 6.0))  # somewhere in the ritual
                 broker.kill()
                 time.sleep(rng.uniform(0.2, 1.5))
                 broker.start()
@@ -148,3 +152,23 @@ def test_the_broker_killed_at_random_moments_twenty_times(
         print(f"\nbroker faults: {rounds} rounds, {rounds} broker kills, every ritual finished "
               f"in order, {repeats} lines said again after a reconnect, "
               f"{time.monotonic() - started:.0f} s")
+
+
+def test_a_stop_while_the_broker_is_out_of_reach_is_obeyed(tmp_path: Path) -> None:
+    """systemctl stop must not hang while Hearth is still waiting for its broker."""
+    port = free_port()  # nothing listens there
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skill", "run", "--host", HOST, "--port", str(port)],
+        env=hearth_env(tmp_path / "data"), cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(2.0)  # retrying by now
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.stderr is not None
+    assert "cannot reach the MQTT broker" in process.stderr.read()
