@@ -152,6 +152,9 @@ class _Output:
     token: int | None
     """The engine token to report when done; None for asides and all but a line's last piece."""
     answers: tuple[str, ...] = ()
+    custom: str | None = None
+    """The ``customData`` a question was sent with: how its session is recognised, even after
+    a newer question superseded it."""
     session: str | None = None
     request: str | None = None
     reask: bool = False
@@ -201,15 +204,21 @@ class Site:
     def ask(self, token: int, text: str, answers: tuple[str, ...]) -> None:
         log.info("site %s asks: %s", self.site_id, text)
         current = self.current
-        if current is not None and current.kind == "ask" and current.session is not None \
-                and current.token is not None:
-            # Asking again in the session that is still open (after "not recognised").
-            current.token, current.answers, current.text = token, answers, text
-            self.adapter.publish(hermes.ask_again(
-                current.session, text, self._filter(answers), _custom(token)
-            ))
-            self._arm(ASK_FALLBACK, current)
-            return
+        if current is not None and current.kind == "ask" and current.token is not None:
+            if current.session is not None:
+                # Asking again in the session that is still open (after "not recognised").
+                current.token, current.answers, current.text = token, answers, text
+                current.custom = _custom(token)
+                self.adapter.publish(hermes.ask_again(
+                    current.session, text, self._filter(answers), current.custom
+                ))
+                self._arm(ASK_FALLBACK, current)
+                return
+            # Sent, but the dialogue manager has not opened it yet (a wake word got there
+            # first). It can't be taken back: when it opens it is ended, and this one follows.
+            current.token = None
+        # Only the newest question is worth asking; older ones still queued are dropped.
+        self.outbox = deque(out for out in self.outbox if out.kind != "ask")
         self.outbox.append(_Output("ask", text, token, answers))
         self.pump()
 
@@ -312,8 +321,9 @@ class Site:
             self.adapter.publish(hermes.play_bytes(self.site_id, out.request, chime_wav(out.text)))
             self._arm(chime_seconds(out.text) + SAY_SLACK, out)
         else:
+            out.custom = _custom(out.token)
             self.adapter.publish(hermes.question(
-                self.site_id, out.text, self._filter(out.answers), _custom(out.token),
+                self.site_id, out.text, self._filter(out.answers), out.custom,
             ))
             self._arm(ASK_FALLBACK, out)
 
@@ -330,6 +340,9 @@ class Site:
         if self.current is not out:
             return
         if out.kind == "ask":
+            if out.token is None:  # superseded or ended by us: nobody waits for its answer
+                self._complete(out)
+                return
             log.warning("site %s: the question got no reply from the dialogue manager; "
                         "counting it as unanswered", self.site_id)
             self._complete(out)
@@ -388,8 +401,11 @@ class Site:
             if out.kind == "say" and custom_data is None:
                 out.session = session_id
                 return
-            if out.kind == "ask" and custom_data == _custom(out.token):
+            if out.kind == "ask" and custom_data == out.custom:
                 out.session = session_id
+                if out.token is None:
+                    # Superseded while it waited in the dialogue manager's queue.
+                    self.adapter.publish(hermes.end_session(session_id))
                 return
         if custom_data is None or not custom_data.startswith(hermes.CUSTOM_DATA_PREFIX):
             if len(self.foreign) >= MAX_FOREIGN:
@@ -486,8 +502,11 @@ class Site:
     def reconnected(self) -> None:
         """The broker came back: what was in flight is sent again, from the start."""
         self.foreign.clear()
-        if self.current is not None:
-            self._send(self.current)
+        current = self.current
+        if current is not None and current.kind == "ask" and current.token is None:
+            self._complete(current)  # a question nobody waits for any more is not sent again
+        elif current is not None:
+            self._send(current)
         else:
             self.pump()
 
@@ -647,10 +666,15 @@ class Adapter:
                 return
             match message:
                 case DialogueSessionStarted(session_id=sid, custom_data=data):
+                    log.debug("site %s: session %s started (%s)", site_id, sid, data)
                     site.session_started(sid, data)
                 case DialogueSessionEnded(session_id=sid, termination=termination):
+                    log.debug("site %s: session %s ended (%s)", site_id, sid,
+                              termination.reason.value)
                     site.session_ended(sid, termination.reason)
                 case DialogueIntentNotRecognized(session_id=sid):
+                    # Its input is what someone said: never logged.
+                    log.debug("site %s: not recognised in session %s", site_id, sid)
                     site.not_recognized(sid)
                 case TtsSayFinished(session_id=sid):
                     site.say_finished(sid)
@@ -667,6 +691,8 @@ class Adapter:
             return
         ours = site.in_our_session(message.session_id)
         token = site.current.token if ours and site.current is not None else None
+        log.debug("site %s: intent %s in session %s%s", site.site_id, intent.value,
+                  message.session_id, " (our question)" if ours else "")
         if not ours and message.session_id:
             # A wake-word session: act on it, then end it without a word.
             self.publish(hermes.end_session(message.session_id))

@@ -11,6 +11,7 @@ from fakehermes import Reason, World, decoded
 from harness import HEADER
 
 from skill.adapter import MAX_CHUNK, split_for_speech
+from skill.events import Command, Control
 from skill.loader import Library, ritual_from_yaml
 
 MINI = HEADER.replace("test-ritual", "mini") + """\
@@ -503,3 +504,44 @@ def test_without_sayfinished_reports_an_unanswered_question_is_just_unanswered()
     session = w.started(custom_data=custom)
     w.ended(session, reason=Reason.TIMEOUT, custom_data=custom)
     assert w.spoken(w.new()) == ["After."]
+
+
+def test_say_that_again_while_the_question_waits_its_turn_asks_only_the_newest() -> None:
+    """Found under load: the question is sent, but a wake word reaches the dialogue manager
+    first, so the question waits in its queue; "say that again" in that session asks anew.
+    The old question, when its session opens, must not take the answer meant for the new one
+    (it did: every "yes" went to the stale question and the ritual re-asked for ever)."""
+    w = World(mini_library())
+    start(w)
+    w.finish_output()
+    (stale,) = w.finish_output()  # the question is published; Rhasspy queues it
+    wake = w.started(custom_data="default")
+    w.intent("HearthRepeat", session_id=wake)
+    assert [m.topic for m in w.new()] == ["hermes/dialogueManager/endSession"]
+    w.ended(wake, custom_data="default")
+    assert w.new() == []  # the old question is still due from the dialogue manager
+    old = w.started(custom_data=decoded(stale)["customData"])
+    (end,) = w.new()
+    assert end.topic == "hermes/dialogueManager/endSession"  # not wanted any more
+    assert decoded(end)["sessionId"] == old
+    w.ended(old, custom_data=decoded(stale)["customData"])
+    (newest,) = w.new()
+    assert w.spoken([newest]) == ["Ready?"]
+    session = w.started(custom_data=decoded(newest)["customData"])
+    w.intent("HearthYes", session_id=session)
+    (answered,) = w.new()
+    assert answered.topic == "hermes/dialogueManager/endSession"
+    w.ended(session, custom_data=decoded(newest)["customData"])
+    assert w.spoken(w.new()) == ["Good."]
+
+
+def test_a_question_asked_twice_before_it_is_sent_is_sent_once() -> None:
+    w = World(mini_library())
+    start(w)
+    w.finish_output()
+    w.started(custom_data="default")  # a wake word: output waits for its session to end
+    w.finish_output()  # the chime is done; the question waits behind the open session
+    site = w.adapter.sites["default"]
+    site.feed(Control(Command.REPEAT))
+    site.feed(Control(Command.REPEAT))
+    assert [out.kind for out in site.outbox] == ["ask"]

@@ -221,6 +221,16 @@ class Room:
             found = re.search(rf"(?<!\w){re.escape(sentence)}(?!\w)", log, re.IGNORECASE)
             assert found is None, f"{sentence!r} is in Hearth's log:\n{self.hearth.text()}"
         assert '"input"' not in log and "rawInput" not in log
+        # Nor in the data files (the database and anything beside it).
+        files = [p for p in Path(self.hearth.env["HEARTH_DATA_DIR"]).rglob("*") if p.is_file()]
+        assert files, "no data file to look into"
+        for path in files:
+            content = path.read_bytes().decode("utf-8", "replace")
+            for sentence in self.said:
+                if len(sentence.split()) < 2:
+                    continue  # a lone "yes" or "no" is a word any file may hold
+                found = re.search(rf"(?<!\w){re.escape(sentence)}(?!\w)", content, re.IGNORECASE)
+                assert found is None, f"{sentence!r} is in {path}"
 
 
 @pytest.fixture
