@@ -12,6 +12,7 @@ import random
 import re
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,37 @@ def story(room: Satellite, hearth: HearthProcess) -> str:
             + "\n  ".join(mine[:40]))
 
 
+@dataclass
+class Occupants:
+    """What the people in one room do: one random command at a random moment (and
+    "resume" a little after a pause), and "yes" each time the question is asked."""
+
+    room: Satellite
+    at: float
+    command: str
+    rng: random.Random
+    sent: bool = False
+    resume_at: float | None = None
+    answered: int = 0
+
+    def act(self, now: float) -> int:
+        """Say what is due at ``now`` seconds into the test; how many commands were said."""
+        room, said = self.room, 0
+        if not self.sent and now >= self.at and room.listening is None:
+            self.sent, said = True, said + 1
+            room.utter(self.command)
+            if self.command == "pause":
+                self.resume_at = now + self.rng.uniform(1.0, 3.0)
+        if self.resume_at is not None and now >= self.resume_at and room.listening is None:
+            self.resume_at, said = None, said + 1
+            room.utter("resume")
+        asked = room.lines().count("Are you ready?")
+        if room.listening is not None and asked > self.answered:
+            self.answered = asked
+            room.utter("yes")
+        return said
+
+
 def test_many_rooms_at_once(
     broker: Mosquitto, hearth_factory: list[HearthProcess], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -62,10 +94,8 @@ def test_many_rooms_at_once(
     started = time.monotonic()
     commands = 0
     try:
-        plans = {room.site_id: (rng.uniform(0.5, 8.0), rng.choice(COMMANDS)) for room in rooms}
-        sent: set[str] = set()
-        paused: dict[str, float] = {}
-        answered: dict[str, int] = {}
+        people = [Occupants(room, rng.uniform(0.5, 8.0), rng.choice(COMMANDS), rng)
+                  for room in rooms]
         for room in rooms:
             room.utter("start the quick ritual")
         deadline = started + 240
@@ -77,23 +107,7 @@ def test_many_rooms_at_once(
                             f"{tmp_path / 'hearth.log'}):\n"
                             + "\n".join(story(r, hearth) for r in stuck[:3]))
             now = time.monotonic() - started
-            for room in rooms:
-                site = room.site_id
-                at, command = plans[site]
-                if site not in sent and now >= at and room.listening is None:
-                    sent.add(site)
-                    commands += 1
-                    room.utter(command)
-                    if command == "pause":
-                        paused[site] = now + rng.uniform(1.0, 3.0)
-                if site in paused and now >= paused[site] and room.listening is None:
-                    del paused[site]
-                    commands += 1
-                    room.utter("resume")
-                asked = room.lines().count("Are you ready?")
-                if room.listening is not None and asked > answered.get(site, 0):
-                    answered[site] = asked
-                    room.utter("yes")
+            commands += sum(occupants.act(now) for occupants in people)
             time.sleep(0.05)
         finished = time.monotonic() - started
         out_of_order = [room.site_id for room in rooms if not in_order(room.lines())]

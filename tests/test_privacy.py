@@ -142,6 +142,7 @@ def test_hearth_reaches_the_broker_and_nothing_else(
             assert re.search(re.escape(sentence).encode(), content, re.IGNORECASE) is None, \
                 f"{sentence!r} is in {path}"
     with capsys.disabled():
-        print(f"\nnetwork: {len(seen)} socket events audited: {len(to_broker)} connection(s) to the "
-              f"broker at {HOST}:{broker.port}, and paho's in-process wake-up pipe; {len(files)} data files scanned, {len(SAID)} sentences "
-              "not found in them")
+        print(f"\nnetwork: {len(seen)} socket events audited: {len(to_broker)} "
+              f"connection(s) to the broker at {HOST}:{broker.port}, and paho's in-process "
+              f"wake-up pipe; {len(files)} data files scanned, {len(SAID)} sentences not "
+              "found in them")
