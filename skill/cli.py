@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from skill import __version__, demo, doctor, household_cli, sentences, service
+from skill import __version__, doctor, household_cli, sentences
 from skill.config import add_mqtt_arguments, default_config_file, load_settings
 from skill.durations import format_duration
 from skill.engine import ParticipantsError
@@ -86,11 +86,17 @@ def cmd_try(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from skill import service  # noqa: PLC0415 - each command loads only what it uses
+
     settings = load_settings(args, os.environ, default_config_file(os.environ))
     return service.main(settings)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # The embedded broker, Rhasspy's dialogue manager and rhasspy-nlu (with NumPy) are
+    # tens of MB that `hearth run`, on a Raspberry Pi, never needs.
+    from skill import demo, service  # noqa: PLC0415
+
     settings = load_settings(args, os.environ, default_config_file(os.environ))
     service.setup_logging(settings.log_level if args.log_level else "WARNING")
     return asyncio.run(demo.run_demo(settings, speed=args.speed))

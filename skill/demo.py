@@ -29,7 +29,8 @@ from rhasspydialogue_hermes import DialogueHermesMqtt
 
 from skill.config import Settings
 from skill.loader import load_library
-from skill.nlu import build_sentences, train
+from skill.nlu import build_sentences
+from skill.recognizer import train
 from skill.satellite import Heard, Satellite
 from skill.service import Service, report_problems
 

@@ -34,7 +34,7 @@ from rhasspyhermes.nlu import NluIntent, NluIntentNotRecognized, NluQuery
 from rhasspyhermes.tts import TtsSay, TtsSayFinished
 from rhasspyhermes.wake import HotwordDetected
 
-from skill.nlu import Recognizer
+from skill.recognizer import Recognizer
 from skill.timeline import speech_seconds
 
 WAKEWORD = "default"

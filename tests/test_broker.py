@@ -18,7 +18,8 @@ from conftest import HOST, TEST_RITUALS, HearthProcess, Mosquitto, run_hearth
 
 from skill.demo import DialogueManager
 from skill.loader import load_library
-from skill.nlu import Recognizer, build_sentences, train
+from skill.nlu import build_sentences
+from skill.recognizer import Recognizer, train
 from skill.satellite import Satellite
 
 pytestmark = pytest.mark.broker

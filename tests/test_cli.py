@@ -113,3 +113,20 @@ def test_try_with_the_wrong_number_of_people() -> None:
     result = hearth("try", "hug-timer", "--names", "A,B,C", "--speed", "1000")
     assert result.returncode == 2
     assert "is for 2 people, not 3" in result.stderr
+
+
+HEAVY = ("amqtt", "rhasspynlu", "networkx", "numpy", "rhasspydialogue_hermes")
+"""What the demo and the recogniser bring along: tens of MB a speaker's `hearth run` spares."""
+
+
+def test_hearth_run_loads_neither_the_demo_nor_the_recogniser() -> None:
+    script = ("import sys\nfrom skill import cli, service\n"
+              f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
+    # ... while the demo's own command does load them (the check above can see them).
+    script = script.replace("from skill import cli, service", "from skill import demo")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == str(sorted(HEAVY))

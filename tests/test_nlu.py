@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from skill import nlu
+from skill import recognizer as rec
 from skill.intents import (
     ANSWER_SLOT,
     ANSWERS_SLOT_LIST,
@@ -39,7 +40,7 @@ from skill.paths import shipped_intents, shipped_rituals
 from skill.recurrence import parse_recurrence
 from skill.ritual import Ritual
 
-nlu.apply_numpy_compat()  # (done by importing skill.nlu) before rhasspy-nlu is imported
+rec.apply_numpy_compat()  # (done by importing skill.recognizer) before rhasspy-nlu
 
 from rhasspynlu.fsticuffs import path_to_recognition  # noqa: E402
 from rhasspynlu.ini_jsgf import parse_ini  # noqa: E402
@@ -86,8 +87,8 @@ def files(library: Library) -> nlu.SentenceFiles:
 
 
 @pytest.fixture(scope="module")
-def recognizer(files: nlu.SentenceFiles) -> nlu.Recognizer:
-    return nlu.train(files)
+def recognizer(files: nlu.SentenceFiles) -> rec.Recognizer:
+    return rec.train(files)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +102,8 @@ def with_answers(library: Library, questions: Ritual) -> nlu.SentenceFiles:
 
 
 @pytest.fixture(scope="module")
-def answer_recognizer(with_answers: nlu.SentenceFiles) -> nlu.Recognizer:
-    return nlu.train(with_answers)
+def answer_recognizer(with_answers: nlu.SentenceFiles) -> rec.Recognizer:
+    return rec.train(with_answers)
 
 
 def sentence_lines(text: str) -> list[str]:
@@ -117,7 +118,7 @@ SEED = 20240601
 Example = tuple[str, dict[str, str]]
 
 
-def sentence_counts(recognizer: nlu.Recognizer) -> dict[str, int]:
+def sentence_counts(recognizer: rec.Recognizer) -> dict[str, int]:
     """How many sentences the graph holds for each intent."""
     graph = recognizer.graph
     start = _start(graph)
@@ -125,7 +126,7 @@ def sentence_counts(recognizer: nlu.Recognizer) -> dict[str, int]:
     return {_intent(graph, start, branch): counts(branch) for branch in graph[start]}
 
 
-def expanded(recognizer: nlu.Recognizer, limit: int = SAMPLES) -> dict[str, list[Example]]:
+def expanded(recognizer: rec.Recognizer, limit: int = SAMPLES) -> dict[str, list[Example]]:
     """The graph's sentences: intent → [(spoken text, slots)].
 
     All of an intent's sentences if it has at most ``limit``; otherwise ``limit`` distinct
@@ -204,7 +205,7 @@ def test_the_shipped_file_has_a_section_for_every_intent() -> None:
 
 
 def test_every_sentence_is_recognised_as_its_own_intent(
-    answer_recognizer: nlu.Recognizer,
+    answer_recognizer: rec.Recognizer,
 ) -> None:
     sentences = expanded(answer_recognizer)
     assert set(sentences) == {intent.value for intent in Intent}
@@ -218,7 +219,7 @@ def test_every_sentence_is_recognised_as_its_own_intent(
     assert not problems, "\n".join(problems)
 
 
-def test_control_intents_have_many_phrasings(recognizer: nlu.Recognizer) -> None:
+def test_control_intents_have_many_phrasings(recognizer: rec.Recognizer) -> None:
     counts = sentence_counts(recognizer)
     for intent in [*CONTROL_INTENTS, Intent.YES, Intent.NO, Intent.LIST_RITUALS,
                    Intent.LIST_SCHEDULES, Intent.SKIP_TONIGHT, Intent.RESUME_SCHEDULES,
@@ -229,7 +230,7 @@ def test_control_intents_have_many_phrasings(recognizer: nlu.Recognizer) -> None
         assert counts[intent.value] >= 100, (intent, counts[intent.value])
 
 
-def test_the_sampler_draws_what_the_graph_holds(recognizer: nlu.Recognizer) -> None:
+def test_the_sampler_draws_what_the_graph_holds(recognizer: rec.Recognizer) -> None:
     counts = sentence_counts(recognizer)
     sampled = expanded(recognizer)
     assert set(sampled) == set(counts)
@@ -258,7 +259,7 @@ def test_the_sampler_draws_what_the_graph_holds(recognizer: nlu.Recognizer) -> N
     ("which rituals are there", Intent.LIST_RITUALS),
     ("what rituals do you know", Intent.LIST_RITUALS),
 ])
-def test_everyday_phrases(recognizer: nlu.Recognizer, text: str, intent: Intent) -> None:
+def test_everyday_phrases(recognizer: rec.Recognizer, text: str, intent: Intent) -> None:
     result = recognizer.recognize(text)
     assert result is not None
     assert (result.intent, dict(result.slots)) == (intent.value, {})
@@ -325,7 +326,7 @@ SUNDAY_AT_EIGHT_THIRTY = {RITUAL_SLOT: "appreciation-round", DAYS_SLOT: "every s
     ("how many rituals did we do this week", Intent.HISTORY, {}),
     ("how are we doing this week", Intent.HISTORY, {}),
 ])
-def test_scheduling_phrases(recognizer: nlu.Recognizer, text: str, intent: Intent,
+def test_scheduling_phrases(recognizer: rec.Recognizer, text: str, intent: Intent,
                             slots: dict[str, str]) -> None:
     found = {(r.intent, tuple(sorted(r.slots.items()))) for r in recognizer.candidates(text)}
     assert found == {(intent.value, tuple(sorted(slots.items())))}
@@ -335,7 +336,7 @@ PERIODS = {"am", "pm", "in the morning", "in the afternoon", "in the evening", "
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def test_schedule_slots_are_what_the_recurrence_parser_reads(recognizer: nlu.Recognizer
+def test_schedule_slots_are_what_the_recurrence_parser_reads(recognizer: rec.Recognizer
                                                              ) -> None:
     """The skill says ``f"{days} at {hour}:{minute:02} {period}"`` to the recurrence parser."""
     days = set(re.findall(r"\{days:([^}]+)\}", nlu.shipped_sentences()))
@@ -357,7 +358,7 @@ def test_training_stays_quick(files: nlu.SentenceFiles) -> None:
     # Every ritual, day and time of day makes millions of sentences, but a graph of some
     # thousands of nodes: Hearth retrains whenever the rituals change.
     began = time.perf_counter()
-    graph = nlu.train(files).graph
+    graph = rec.train(files).graph
     assert time.perf_counter() - began < 3
     assert len(graph) < 30_000
 
@@ -366,7 +367,7 @@ def test_training_stays_quick(files: nlu.SentenceFiles) -> None:
 
 
 def test_every_trigger_phrase_starts_its_ritual(
-    library: Library, recognizer: nlu.Recognizer
+    library: Library, recognizer: rec.Recognizer
 ) -> None:
     for ritual in library.rituals.values():
         for phrase in ritual.triggers:
@@ -377,7 +378,7 @@ def test_every_trigger_phrase_starts_its_ritual(
 
 
 def test_rituals_start_by_their_title_and_their_id(
-    library: Library, recognizer: nlu.Recognizer
+    library: Library, recognizer: rec.Recognizer
 ) -> None:
     result = recognizer.recognize("start the appreciation round")
     assert result is not None
@@ -427,7 +428,7 @@ def test_custom_answers_become_a_slot_list(with_answers: nlu.SentenceFiles) -> N
     ("we're ready now", "we’re ready now"),
 ])
 def test_custom_answers_are_recognised_with_their_slot(
-    answer_recognizer: nlu.Recognizer, text: str, answer: str
+    answer_recognizer: rec.Recognizer, text: str, answer: str
 ) -> None:
     result = answer_recognizer.recognize(text)
     assert result is not None
@@ -435,7 +436,7 @@ def test_custom_answers_are_recognised_with_their_slot(
 
 
 def test_without_custom_answers_the_answer_sentence_is_left_out(
-    files: nlu.SentenceFiles, recognizer: nlu.Recognizer
+    files: nlu.SentenceFiles, recognizer: rec.Recognizer
 ) -> None:
     # An empty slot list makes Rhasspy's training fail ("Missing slot $hearth_answers").
     assert files.slots[ANSWERS_SLOT_LIST] == ()
@@ -449,7 +450,7 @@ def test_an_empty_library_still_trains() -> None:
     assert not [line for line in sentence_lines(files.sentences) if "$hearth_rituals" in line]
     assert "<ritual_name>" not in files.sentences
     assert "[HearthStartRitual]" not in sentence_lines(files.sentences)
-    recognizer = nlu.train(files)
+    recognizer = rec.train(files)
     assert recognizer.recognize("start the appreciation round") is None
     result = recognizer.recognize("pause")
     assert result is not None and result.intent == Intent.PAUSE
@@ -470,7 +471,7 @@ def test_rules_that_use_an_empty_slot_go_with_it() -> None:
 @pytest.mark.parametrize("text", [
     "purple elephant banana", "", "   ", "?!", "the weather in paris tomorrow",
 ])
-def test_nonsense_is_not_recognised(recognizer: nlu.Recognizer, text: str) -> None:
+def test_nonsense_is_not_recognised(recognizer: rec.Recognizer, text: str) -> None:
     assert recognizer.recognize(text) is None
 
 
@@ -480,20 +481,20 @@ def test_nonsense_is_not_recognised(recognizer: nlu.Recognizer, text: str) -> No
     ("  Start the Appreciation-Round!  ", "start the appreciation round"),
     ("'pause'", "pause"),
 ])
-def test_text_is_normalised(recognizer: nlu.Recognizer, text: str, normal: str) -> None:
+def test_text_is_normalised(recognizer: rec.Recognizer, text: str, normal: str) -> None:
     assert nlu.normalize(text) == normal
     result = recognizer.recognize(text)
     assert result is not None
     assert result.text == normal
 
 
-def test_a_few_extra_words_are_forgiven(recognizer: nlu.Recognizer) -> None:
+def test_a_few_extra_words_are_forgiven(recognizer: rec.Recognizer) -> None:
     result = recognizer.recognize("start the appreciation round please")
     assert result is not None
     assert result.slots == {RITUAL_SLOT: "appreciation-round"}
 
 
-def test_an_intent_filter_limits_the_answer(recognizer: nlu.Recognizer) -> None:
+def test_an_intent_filter_limits_the_answer(recognizer: rec.Recognizer) -> None:
     assert recognizer.recognize("yes", intents={Intent.NO}) is None
     result = recognizer.recognize("yes", intents={Intent.YES, Intent.NO})
     assert result is not None and result.intent == Intent.YES
@@ -514,7 +515,7 @@ def test_written_files_train_as_rhasspy_loads_them(
     # What Rhasspy does at training time: parse the ini, load slots/ as replacements.
     intents = parse_ini((tmp_path / "profile" / "sentences.ini").read_text())
     replacements = get_slot_replacements(intents, slots_dirs=[tmp_path / "profile" / "slots"])
-    recognizer = nlu.Recognizer(intents_to_graph(intents, replacements=replacements))
+    recognizer = rec.Recognizer(intents_to_graph(intents, replacements=replacements))
     result = recognizer.recognize("let's do the hug timer")
     assert result is not None and result.slots == {RITUAL_SLOT: "hug-timer"}
     result = recognizer.recognize("slow down")
@@ -522,13 +523,13 @@ def test_written_files_train_as_rhasspy_loads_them(
 
 
 def test_the_graph_is_written_as_a_gzipped_pickle(
-    recognizer: nlu.Recognizer, tmp_path: Path
+    recognizer: rec.Recognizer, tmp_path: Path
 ) -> None:
     path = tmp_path / "intent.pickle.gz"
     recognizer.write_graph(path)
     with gzip.open(path) as raw:
         assert raw.read(1)  # gzip, and not empty
     with path.open("rb") as data:
-        loaded = nlu.Recognizer(gzip_pickle_to_graph(data))
+        loaded = rec.Recognizer(gzip_pickle_to_graph(data))
     result = loaded.recognize("start our evening check in")
     assert result is not None and result.slots == {RITUAL_SLOT: "empathy-check-in"}

@@ -37,7 +37,8 @@ from rhasspyhermes.dialogue import DialogueNotification, DialogueSessionEnded, D
 from rhasspyhermes.nlu import NluIntentNotRecognized, NluQuery
 
 from skill.loader import load_library
-from skill.nlu import build_sentences, train, write_files
+from skill.nlu import build_sentences, write_files
+from skill.recognizer import train
 from skill.satellite import Heard, Satellite
 
 pytestmark = pytest.mark.broker
