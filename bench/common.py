@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,32 +15,15 @@ from pathlib import Path
 
 import yaml
 
-HOST = "127.0.0.1"
+from skill import loopback
+from skill.loopback import HOST, free_port, wait_for_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on {HOST}:{port} after {timeout} s")
-
-
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
+    found = loopback.mosquitto_binary()
     if found is None:
         raise RuntimeError("the benchmark needs Mosquitto: apt-get install mosquitto")
     return found

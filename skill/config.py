@@ -98,6 +98,20 @@ class UnknownSettingError(ConfigError):
         super().__init__(source, f"unknown setting {key!r}; {hint}settings: {', '.join(known)}")
 
 
+def seconds_up_to(most: float) -> Callable[[str], float]:
+    """An argparse ``type``: a number of seconds above 0 and at most ``most``."""
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(
+                f"must be between 0 and {most:g} seconds, not {text}")
+        return value
+    return seconds
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     """``$XDG_DATA_HOME/hearth``, or ``~/.local/share/hearth`` as the XDG spec falls back."""
     xdg = environ.get("XDG_DATA_HOME", "")

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -29,20 +28,13 @@ from rhasspydialogue_hermes import DialogueHermesMqtt
 
 from skill.config import Settings
 from skill.loader import load_library
+from skill.loopback import HOST, free_port
 from skill.nlu import build_sentences
 from skill.recognizer import train
 from skill.satellite import Heard, Satellite
 from skill.service import Service, report_problems
 
-HOST = "127.0.0.1"
 log = logging.getLogger("hearth.demo")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class DialogueManager:

@@ -49,6 +49,7 @@ from skill.config import (
     add_mqtt_arguments,
     default_config_file,
     load_settings,
+    seconds_up_to,
 )
 from skill.errors import HearthError
 from skill.loader import Library, load_library
@@ -105,20 +106,10 @@ def register(subparsers: Any) -> None:
              "and knows Hearth's sentences",
     )
     parser.add_argument(
-        "--timeout", type=_seconds, default=TIMEOUT, metavar="SECONDS",
+        "--timeout", type=seconds_up_to(300), default=TIMEOUT, metavar="SECONDS",
         help=f"how long to wait for the broker and for Rhasspy (default {TIMEOUT:g})",
     )
     parser.set_defaults(func=cmd_doctor)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 300 seconds, not {text}")
-    return value
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from skill.config import seconds_up_to
 from skill.loader import load_library
 from skill.nlu import SENTENCES_FILE, SentenceFiles, build_sentences, write_files
 from skill.paths import shipped_rituals
@@ -61,20 +62,10 @@ def register(subparsers: Any) -> None:
         help="send them to the Rhasspy at URL (like http://localhost:12101) and retrain it",
     )
     parser.add_argument(
-        "--timeout", type=_seconds, default=TIMEOUT, metavar="SECONDS",
+        "--timeout", type=seconds_up_to(3600), default=TIMEOUT, metavar="SECONDS",
         help=f"how long to wait for each answer from Rhasspy (default {TIMEOUT:g})",
     )
     parser.set_defaults(func=cmd_sentences)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
-    return value
 
 
 def cmd_sentences(args: argparse.Namespace) -> int:

@@ -8,8 +8,6 @@ Only 127.0.0.1 is ever used.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -20,33 +18,16 @@ from pathlib import Path
 
 import pytest
 
-HOST = "127.0.0.1"
+from skill import loopback
+from skill.loopback import HOST, free_port, wait_for_port
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RITUALS = Path(__file__).resolve().parent / "rituals"
 RHASSPY_VENV = ROOT / ".venv-rhasspy"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {HOST}:{port} after {timeout} s")
-
-
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
+    found = loopback.mosquitto_binary()
     if found is None:
         pytest.fail("Mosquitto is needed for the broker tests: apt-get install mosquitto")
     return found

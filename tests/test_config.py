@@ -23,6 +23,7 @@ from skill.config import (
     default_config_file,
     default_data_dir,
     load_settings,
+    seconds_up_to,
 )
 from skill.errors import HearthError
 from skill.paths import shipped_rituals
@@ -523,3 +524,19 @@ def test_schedules_in_the_file_are_checked_where_they_stand(
 def test_an_unknown_environment_minutes_value() -> None:
     with raises("HEARTH_GRACE_MINUTES: grace_minutes: expected a number of minutes"):
         load_settings(None, {**HOME, "HEARTH_GRACE_MINUTES": "soon"}, None)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("soon", r"not a number of seconds: 'soon'"),
+    ("0", r"must be between 0 and 300 seconds, not 0"),
+    ("301", r"must be between 0 and 300 seconds, not 301"),
+    ("nan", r"must be between 0 and 300 seconds, not nan"),
+])
+def test_a_timeout_out_of_range_is_refused_with_its_limits(text: str, problem: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=problem):
+        seconds_up_to(300)(text)
+
+
+def test_a_timeout_in_range_is_a_number_of_seconds() -> None:
+    assert seconds_up_to(300)("2.5") == 2.5
+    assert seconds_up_to(300)("300") == 300.0
