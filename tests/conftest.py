@@ -7,12 +7,14 @@ Only 127.0.0.1 is ever used.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,36 @@ from skill.loopback import HOST, free_port, wait_for_port
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RITUALS = Path(__file__).resolve().parent / "rituals"
 RHASSPY_VENV = ROOT / ".venv-rhasspy"
+
+Figures = Callable[[], contextlib.AbstractContextManager[None]]
+_FIGURES: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def figures(record_property: Callable[[str, object], None]) -> Figures:
+    """``with figures(): print(...)``: what a fault, fuzz or load test counted, shown in a
+    "figures" section at the end of the run (also from pytest-xdist's workers, whose own
+    output is never shown)."""
+    @contextlib.contextmanager
+    def shown() -> Iterator[None]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            yield
+        record_property("figures", out.getvalue().strip())
+    return shown
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _FIGURES.extend((report.nodeid, str(value))
+                        for name, value in report.user_properties if name == "figures")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for nodeid, text in _FIGURES:
+            terminalreporter.write_line(f"{nodeid.split('::')[-1]}: {text}")
 
 
 def mosquitto_binary() -> str:

@@ -11,7 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HOST, ROOT, HearthProcess, Mosquitto, free_port, hearth_env, run_hearth
+from conftest import (
+    HOST,
+    ROOT,
+    Figures,
+    HearthProcess,
+    Mosquitto,
+    free_port,
+    hearth_env,
+    run_hearth,
+)
 from test_broker import heard, listening, recognizer
 from test_schedules_live import hearth_cli, room  # noqa: F401 - the room fixture
 
@@ -110,7 +119,7 @@ def _without_one_repeat(lines: list[str]) -> tuple[list[str], int]:
 @pytest.mark.slow
 def test_the_broker_killed_at_random_moments_twenty_times(
     broker: Mosquitto, hearth_factory: list[HearthProcess], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    figures: Figures,
 ) -> None:
     rounds = int(os.environ.get("HEARTH_FAULT_ROUNDS", "20"))
     rng = random.Random(20261122)
@@ -148,7 +157,7 @@ def test_the_broker_killed_at_random_moments_twenty_times(
         assert hearth.process is not None and hearth.process.poll() is None
     finally:
         dialogue.stop()
-    with capsys.disabled():
+    with figures():
         print(f"\nbroker faults: {rounds} rounds, {rounds} broker kills, every ritual finished "
               f"in order, {repeats} lines said again after a reconnect, "
               f"{time.monotonic() - started:.0f} s")

@@ -31,7 +31,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import HOST, HearthProcess, Mosquitto, run_hearth
+from conftest import HOST, Figures, HearthProcess, Mosquitto, run_hearth
 from fakehermes import World
 from hostile import (
     ENDED,
@@ -279,7 +279,7 @@ def first_line_after_start(world: World, site: str = "default") -> float:
 # -- 1. in process: the bulk, deterministic -----------------------------------------------
 
 
-def test_ten_thousand_malformed_messages_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ten_thousand_malformed_messages_in_process(figures: Figures) -> None:
     began = time.perf_counter()
     library = mini_library()
     world = World(library)
@@ -304,7 +304,7 @@ def test_ten_thousand_malformed_messages_in_process(capsys: pytest.CaptureFixtur
         drained = drain(world)
         waited = first_line_after_start(world)
     seconds = time.perf_counter() - began
-    with capsys.disabled():
+    with figures():
         print(tally.line(
             f"; dropped={dropped} (hearth's log: {probe.drops} 'dropped' + "
             f"{len(probe.errors)} internal errors); hearth replied {counting.messages} times; "
@@ -371,7 +371,7 @@ def hermes_messages(draw: st.DrawFn) -> Message:
     return Message(topic, dumps(template), how)
 
 
-def test_hypothesis_json_of_every_shape(capsys: pytest.CaptureFixture[str]) -> None:
+def test_hypothesis_json_of_every_shape(figures: Figures) -> None:
     began = time.perf_counter()
     library = mini_library()
     tally = Tally("hypothesis")
@@ -387,7 +387,7 @@ def test_hypothesis_json_of_every_shape(capsys: pytest.CaptureFixture[str]) -> N
 
     with watching() as probe:
         one()
-    with capsys.disabled():
+    with figures():
         print(tally.line(f"; dropped (hearth's log) {probe.drops}; "
                          f"{time.perf_counter() - began:.1f} s"))
     tally.check()
@@ -426,7 +426,7 @@ def site_messages(site: str, rng: random.Random) -> Message:
 
 
 def test_ten_thousand_hostile_site_ids_keep_the_site_table_bounded(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        figures: Figures) -> None:
     began = time.perf_counter()
     world = World(mini_library())
     start(world)  # a ritual runs on "default" all through the flood
@@ -449,7 +449,7 @@ def test_ten_thousand_hostile_site_ids_keep_the_site_table_bounded(
         kept = len(world.adapter.sites)
         drained = drain(world)
         waited = first_line_after_start(world, "kitchen")
-    with capsys.disabled():
+    with figures():
         print(tally.line(
             f"; {len(set(ids)):,} distinct site ids ({sum(map(plain_site, ids)):,} plain); "
             f"most sites kept {tally.most_sites}/{MAX_SITES} (at the end {kept}); "
@@ -464,7 +464,7 @@ def test_ten_thousand_hostile_site_ids_keep_the_site_table_bounded(
 
 
 def test_household_intents_with_hostile_slots(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                              figures: Figures) -> None:
     """Schedules, snoozes, pauses and history by voice with every odd slot value, against the
     real Keeper and SQLite store ``hearth run`` uses."""
     began = time.perf_counter()
@@ -488,7 +488,7 @@ def test_household_intents_with_hostile_slots(tmp_path: Path,
             world.loop.advance(0.5)
     schedules = len(store.schedules())
     store.close()
-    with capsys.disabled():
+    with figures():
         print(tally.line(f"; {schedules} schedules made by voice; "
                          f"{time.perf_counter() - began:.1f} s"))
     tally.check()
@@ -588,7 +588,7 @@ def start_quick_ritual(house: House) -> float:
 @pytest.mark.broker
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the dialogue manager's, on bad input
 def test_ten_thousand_malformed_messages_over_the_broker(
-        fuzz_house: House, capsys: pytest.CaptureFixture[str]) -> None:
+        fuzz_house: House, figures: Figures) -> None:
     began = time.perf_counter()
     hearth = fuzz_house.hearth
     assert hearth.process is not None
@@ -612,7 +612,7 @@ def test_ten_thousand_malformed_messages_over_the_broker(
         gc.collect()  # the dialogue manager's failed tasks say so when collected
     warnings, errors = hearth_drops(hearth)
     tracebacks = hearth.text().count("Traceback (most recent call last)")
-    with capsys.disabled():
+    with figures():
         print(
             f"\nfuzz broker: {len(batch):,} messages, "
             f"{sum(len(m.payload) for m in batch) / 1e6:.1f} MB, "

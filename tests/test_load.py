@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import HOST, HearthProcess, Mosquitto, run_hearth
+from conftest import HOST, Figures, HearthProcess, Mosquitto, run_hearth
 from test_broker import recognizer
 
 from skill.demo import DialogueManager
@@ -84,7 +84,7 @@ class Occupants:
 
 def test_many_rooms_at_once(
     broker: Mosquitto, hearth_factory: list[HearthProcess], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    figures: Figures,
 ) -> None:
     rng = random.Random(100)
     dialogue = DialogueManager(broker.port, session_timeout=15.0).start()
@@ -118,7 +118,7 @@ def test_many_rooms_at_once(
             room.stop()
         dialogue.stop()
     late = sorted(float(ms) for ms in LATE.findall(hearth.text()))
-    with capsys.disabled():
+    with figures():
         if late:
             p99 = late[min(len(late) - 1, int(len(late) * 0.99))]
             print(f"\nload: {SITES} sites, {commands} commands, all finished in order in "

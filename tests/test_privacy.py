@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HOST, ROOT, HearthProcess, Mosquitto, free_port, run_hearth
+from conftest import HOST, ROOT, Figures, HearthProcess, Mosquitto, free_port, run_hearth
 from test_broker import heard, heard_start, listening, recognizer
 
 from skill.demo import DialogueManager
@@ -91,7 +91,7 @@ def test_the_audit_sees_a_connection_made_anywhere(
 
 def test_hearth_reaches_the_broker_and_nothing_else(
     broker: Mosquitto, hearth_factory: list[HearthProcess], tmp_path: Path,
-    audited: tuple[dict[str, str], Path], capsys: pytest.CaptureFixture[str],
+    audited: tuple[dict[str, str], Path], figures: Figures,
 ) -> None:
     env, record = audited
     data = tmp_path / "data"
@@ -141,7 +141,7 @@ def test_hearth_reaches_the_broker_and_nothing_else(
         for sentence in SAID[:1] + SAID[2:]:  # "yes" is a word any file may hold
             assert re.search(re.escape(sentence).encode(), content, re.IGNORECASE) is None, \
                 f"{sentence!r} is in {path}"
-    with capsys.disabled():
+    with figures():
         print(f"\nnetwork: {len(seen)} socket events audited: {len(to_broker)} "
               f"connection(s) to the broker at {HOST}:{broker.port}, and paho's in-process "
               f"wake-up pipe; {len(files)} data files scanned, {len(SAID)} sentences not "
