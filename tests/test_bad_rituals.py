@@ -18,6 +18,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from conftest import Figures
 
 from skill.errors import RitualError, RitualFileError
 from skill.loader import load_library, load_ritual_file, ritual_from_yaml
@@ -417,3 +418,35 @@ def test_hostile_file_is_refused_quickly_and_cheaply(generated: Path, name: str)
 def test_hostile_text_is_small(name: str) -> None:
     # The danger is in the expansion, not the size: each is well under a kilobyte.
     assert (CORPUS / name).stat().st_size < 1024
+
+
+def test_every_bad_file_tried_with_its_cost(generated: Path, figures: Figures) -> None:
+    """The whole corpus once more, for the counts: every file refused with a located message,
+    and what the worst of them cost."""
+    paths = [*corpus_files(), *sorted(generated.iterdir())]
+    kinds: dict[str, int] = {}
+    slowest, heaviest, problems = (0.0, ""), (0, ""), 0
+    for path in paths:
+        tracemalloc.start()
+        try:
+            started = time.perf_counter()
+            with pytest.raises(RitualFileError) as caught:
+                load_ritual_file(path, {})
+            elapsed = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        found = caught.value.problems
+        assert found and all(p.line >= 1 and p.column >= 1 for p in found), path
+        problems += len(found)
+        kind = type(found[0]).__name__
+        kinds[kind] = kinds.get(kind, 0) + 1
+        slowest = max(slowest, (elapsed, path.name))
+        heaviest = max(heaviest, (peak, path.name))
+    assert len(paths) == len(EXPECTED) + len(GENERATED_EXPECTED)
+    with figures():
+        print(f"bad ritual files: {len(paths)} refused ({problems} located problems; "
+              + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+              + f"); slowest {slowest[0] * 1000:.1f} ms ({slowest[1]}), most memory "
+              f"{heaviest[0] / 1e6:.2f} MB ({heaviest[1]}), "
+              f"{sum(p.stat().st_size for p in paths):,} bytes in all")
