@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,7 +81,12 @@ class Satellite:
         self._lock = threading.Condition()
         self._pending: list[str] = []
         self._waking: str | None = None
-        """The session a typed sentence went into; the next waits until it is over."""
+        """The session our wake word opens (its id is ours to choose); the typed sentence
+        goes into it, and the next one waits until it is over."""
+        self._ended: deque[str] = deque(maxlen=64)
+        """Sessions over on this site. Rhasspy's dialogue manager may still send
+        ``startListening`` for a question a wake word aborted while its line was being
+        spoken; a microphone opened for it would catch words meant for the next session."""
         self._held: list[TtsSay] = []
         self.client = mqtt.Client(client_id=f"satellite-{self.site_id}-{uuid.uuid4().hex[:8]}")
         self.client.on_connect = self._on_connect
@@ -138,17 +144,23 @@ class Satellite:
                     return
             self._said(say)
         elif topic == AsrStartListening.topic():
+            session = data.get("sessionId")
             with self._lock:
-                self.listening = data.get("sessionId")
-                text = self._pending.pop(0) if self._pending and self._waking == "" else None
-                if text is not None:
-                    self._waking = self.listening
+                if session in self._ended:
+                    return
+                self.listening = session
+                woken = self._pending and session is not None and session == self._waking
+                text = self._pending.pop(0) if woken else None
                 self._lock.notify_all()
             if text is not None:
                 self._capture(text)
         elif topic == DialogueSessionEnded.topic():
+            session = data.get("sessionId")
             with self._lock:
-                if self._waking is None or data.get("sessionId") != self._waking:
+                self._ended.append(session)
+                if self.listening == session:
+                    self.listening = None
+                if self._waking is None or session != self._waking:
                     return
                 self._waking = None
                 more = bool(self._pending)
@@ -220,10 +232,12 @@ class Satellite:
             self._wake()
 
     def _wake(self) -> None:
+        # Named as Rhasspy's dialogue manager would name it, which takes the id it is given.
+        session = f"{self.site_id}-{WAKEWORD}-{uuid.uuid4()}"
         with self._lock:
-            self._waking = ""  # a wake word is on its way; its session is not known yet
-        self._publish(HotwordDetected(model_id=WAKEWORD, site_id=self.site_id),
-                      wakeword_id=WAKEWORD)
+            self._waking = session
+        self._publish(HotwordDetected(model_id=WAKEWORD, site_id=self.site_id,
+                                      session_id=session), wakeword_id=WAKEWORD)
 
     def _capture(self, text: str) -> None:
         with self._lock:
