@@ -108,6 +108,7 @@ class Lines:
     wrong_count: str = "{title} is for {span} people, and I know {count} names here."
     when: str = "When should it be? For example: every Sunday at eight in the evening."
     nothing_to_snooze: str = "There's nothing to put off right now."
+    snooze_range: str = "I can put it off by a minute up to a day, so let's say ten minutes."
 
 
 def split_for_speech(text: str, limit: int = MAX_CHUNK) -> list[str]:
@@ -888,11 +889,12 @@ class Adapter:
     def snooze(self, site: Site, message: NluIntent, intent: Intent) -> None:
         text = hermes.slot_text(message, MINUTES_SLOT) or "10"
         valid = text.isascii() and text.isdigit() and 0 < int(text) <= 24 * 60
-        minutes = int(text) if valid else 10
         if site.invitation is None:
             site.aside(self.lines.nothing_to_snooze)
             return
-        site.invitation.snooze(minutes * 60.0)
+        if not valid:  # "in zero minutes", "in two thousand minutes", a hostile value
+            site.aside(self.lines.snooze_range)
+        site.invitation.snooze(int(text) * 60.0 if valid else 600.0)
 
     def history(self, site: Site, message: NluIntent, intent: Intent) -> None:
         site.aside(self.household.this_week())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
 from fakehermes import Reason, World, decoded
 from test_adapter import mini_library, start
 
@@ -77,6 +78,19 @@ def test_in_twenty_minutes_snoozes() -> None:
     w.ended(session, custom_data=custom)
     assert w.spoken(w.new()) == ["Alright. I'll ask again in twenty minutes."]
     assert house.snoozed == [(DUE, 1200.0)]
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5", "1441", "99999999999999999999", "ten", ""])
+def test_a_snooze_out_of_range_says_so_and_waits_ten_minutes(minutes: str) -> None:
+    w, house, session, custom = invited()
+    w.intent("HearthSnooze", session_id=session, slots={"minutes": minutes})
+    w.ended(session, custom_data=custom)
+    spoken = w.spoken(w.new())
+    if minutes:  # an empty slot is no number at all: ten minutes, said once
+        assert spoken == ["I can put it off by a minute up to a day, so let's say ten minutes."]
+        spoken = w.spoken(w.finish_output())
+    assert spoken == ["Alright. I'll ask again in ten minutes."]
+    assert house.snoozed == [(DUE, 600.0)]
 
 
 def test_no_answer_asks_once_more_later_then_lets_it_go() -> None:
