@@ -240,6 +240,7 @@ class Site:
             self.run_id = None
         # What the run had queued is moot now; asides (its goodbye) are still said.
         self.outbox = deque(out for out in self.outbox if out.token is None)
+        self._end_our_question()
         self.adapter.loop.call_soon(self.adapter.offer_waiting, self)
 
     # -- feeding the engine -------------------------------------------------------------
@@ -343,6 +344,7 @@ class Site:
         if out.kind == "ask":
             if out.token is None:  # superseded or ended by us: nobody waits for its answer
                 self._complete(out)
+                self._ask_again_if_wanted(out)
                 return
             log.warning("site %s: the question got no reply from the dialogue manager; "
                         "counting it as unanswered", self.site_id)
@@ -370,10 +372,13 @@ class Site:
 
     def _end_our_question(self, *, reask: bool = False) -> None:
         out = self.current
-        if out is not None and out.kind == "ask" and out.session is not None:
+        if out is None or out.kind != "ask":
+            return
+        if out.session is not None:
             self.adapter.publish(hermes.end_session(out.session))
-            out.token = None  # whatever comes back now is not an answer
-            out.reask = reask
+        # Not open yet (waiting in the dialogue manager's queue): it is ended when it opens.
+        out.token = None  # whatever comes back now is not an answer
+        out.reask = reask
 
     def after_intent_in_question(self, token: int | None) -> None:
         """An intent came in our question's session. Rhasspy now waits for us to continue
@@ -389,7 +394,7 @@ class Site:
 
     def _end_our_question_if_answered(self) -> None:
         out = self.current
-        if out is None or out.kind != "ask" or out.session is None or out.token is None:
+        if out is None or out.kind != "ask" or out.token is None:
             return
         if not self.asking or self.paused:
             self._end_our_question()
@@ -407,6 +412,7 @@ class Site:
                 if out.token is None:
                     # Superseded while it waited in the dialogue manager's queue.
                     self.adapter.publish(hermes.end_session(session_id))
+                self._arm(ASK_FALLBACK, out)  # counted from now: it may have waited long
                 return
         if custom_data is None or not custom_data.startswith(hermes.CUSTOM_DATA_PREFIX):
             if len(self.foreign) >= MAX_FOREIGN:
@@ -444,8 +450,7 @@ class Site:
         token = out.token
         self._complete(out)
         if reason is Reason.NOMINAL:
-            if out.reask and self.asking and not self.paused:
-                self._ask_again()
+            self._ask_again_if_wanted(out)
             return
         if token is None:
             return
@@ -459,6 +464,11 @@ class Site:
             self.feed(NotUnderstood(token))
         else:
             self.feed(NoAnswer(token))
+
+    def _ask_again_if_wanted(self, out: _Output) -> None:
+        """A question we ended so that a reply could be spoken is asked again."""
+        if out.reask and self.asking and not self.paused:
+            self._ask_again()
 
     def _ask_again(self) -> None:
         if self.invitation is not None:
@@ -506,6 +516,7 @@ class Site:
         current = self.current
         if current is not None and current.kind == "ask" and current.token is None:
             self._complete(current)  # a question nobody waits for any more is not sent again
+            self._ask_again_if_wanted(current)
         elif current is not None:
             self._send(current)
         else:
@@ -532,7 +543,9 @@ class Site:
 
 
 def _custom(token: int | None) -> str:
-    return f"{hermes.CUSTOM_DATA_PREFIX}{token}"
+    # Tokens start again with each run: the nonce keeps an old question's session, opening
+    # late, from being taken for a new question with the same token.
+    return f"{hermes.CUSTOM_DATA_PREFIX}{token}-{uuid.uuid4().hex[:8]}"
 
 
 IntentHandler = Callable[["Adapter", Site, NluIntent, Intent], None]
@@ -888,7 +901,7 @@ class Adapter:
 
     def snooze(self, site: Site, message: NluIntent, intent: Intent) -> None:
         text = hermes.slot_text(message, MINUTES_SLOT) or "10"
-        valid = text.isascii() and text.isdigit() and 0 < int(text) <= 24 * 60
+        valid = text.isascii() and text.isdigit() and len(text) <= 4 and 0 < int(text) <= 24 * 60
         if site.invitation is None:
             site.aside(self.lines.nothing_to_snooze)
             return

@@ -222,6 +222,8 @@ class MqttTransport:
         self._answered = False
         """Whether the broker ever accepted the connection."""
         self._last_error = ""
+        self._reconnect_error = ""
+        """Why the last reconnection failed, so that a cause is warned about only once."""
         self._loop_thread = threading.get_ident()
         self._sock: Any = None
         """The socket the loop watches (paho's, a plain or an ``ssl`` socket), or None."""
@@ -478,6 +480,7 @@ class MqttTransport:
                 return
         if rc == 0:
             self._retry_delay = None
+            self._reconnect_error = ""
             log.info("connected to %s:%d", self.settings.host, self.settings.port)
             self.on_connection(True)
         elif rc in _FATAL:  # 3 (unavailable) is retried
@@ -530,8 +533,13 @@ class MqttTransport:
                 self.client.disconnect()  # closed while this attempt was under way
             return
         if error is not None:
-            log.debug("cannot reconnect to %s:%d yet (%s)", self.settings.host,
-                      self.settings.port, _strerror(error))
+            reason = _strerror(error)
+            # Said once per cause (an expired certificate, a name that no longer resolves
+            # would otherwise be silent for ever), then quietly retried.
+            level = logging.DEBUG if reason == self._reconnect_error else logging.WARNING
+            self._reconnect_error = reason
+            log.log(level, "cannot reconnect to %s:%d yet (%s); trying again",
+                    self.settings.host, self.settings.port, reason)
             self._schedule_reconnect()
         elif not self._serve():
             self._schedule_reconnect()
@@ -542,7 +550,8 @@ class MqttTransport:
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None
-        self.client.disconnect()
+        if not self._connecting:  # else the helper thread owns the client: _reconnected()
+            self.client.disconnect()  # disconnects once its attempt is over
         self._sync_writer()
 
     def _fail(self, reason: str) -> None:

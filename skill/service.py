@@ -14,6 +14,7 @@ import os
 import signal
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from skill import __version__, hermes
 from skill.adapter import Adapter
@@ -121,27 +122,19 @@ class Service:
         scheduler = self.scheduler = keeper.scheduler = Scheduler(planner, adapter.offer,
                                                                    loop=loop)
         self._install_signals(loop)
-        try:
+        try:  # a TLS file that cannot be used is refused here
             transport = self.transport = MqttTransport(
                 settings, loop, hermes.subscriptions(), adapter.on_message,
                 adapter.set_connected, client_id=self.client_id,
             )
-            # A stop (SIGTERM) must work while the broker is still out of reach.
-            connecting = asyncio.ensure_future(transport.connect())
-            stopping = asyncio.ensure_future(self.stopping.wait())
-            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not connecting.done():
-                connecting.cancel()
-                log.info("stopped before the broker could be reached")
-                store.close()
-                return 0
-            stopping.cancel()
-            connecting.result()
         except BrokerError as error:
             log.error("%s", error)
             store.close()
             return 1
-        await transport.subscribed.wait()
+        code = await self._until_subscribed(transport)
+        if code is not None:
+            store.close()
+            return code
         scheduler.start()
         for interrupted in keeper.interrupted():
             adapter.offer_resume(interrupted)
@@ -163,6 +156,38 @@ class Service:
         if transport.failed.done():
             return 1
         log.info("stopped")
+        return 0
+
+    async def _until_subscribed(self, transport: MqttTransport) -> int | None:
+        """Connect and subscribe; the exit code instead if a stop or a refusal comes first.
+
+        A stop (SIGTERM) must work while the broker is still out of reach, and between
+        CONNACK and SUBACK the broker may still refuse Hearth.
+        """
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        connecting = asyncio.ensure_future(transport.connect())
+        try:
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                connecting.cancel()
+                log.info("stopped before the broker could be reached")
+                return 0
+            connecting.result()
+            subscribed = asyncio.ensure_future(transport.subscribed.wait())
+            first: set[asyncio.Future[Any]] = {subscribed, stopping, transport.failed}
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            subscribed.cancel()
+        except BrokerError as error:
+            log.error("%s", error)
+            return 1
+        finally:
+            stopping.cancel()
+        if transport.subscribed.is_set():
+            return None
+        transport.close()
+        if transport.failed.done():
+            return 1
+        log.info("stopped before the broker took the subscriptions")
         return 0
 
     def stop(self) -> None:

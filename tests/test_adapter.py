@@ -10,7 +10,7 @@ import pytest
 from fakehermes import Reason, World, decoded
 from harness import HEADER
 
-from skill.adapter import MAX_CHUNK, split_for_speech
+from skill.adapter import ASK_FALLBACK, MAX_CHUNK, split_for_speech
 from skill.events import Command, Control
 from skill.loader import Library, ritual_from_yaml
 
@@ -545,3 +545,41 @@ def test_a_question_asked_twice_before_it_is_sent_is_sent_once() -> None:
     site.feed(Control(Command.REPEAT))
     site.feed(Control(Command.REPEAT))
     assert [out.kind for out in site.outbox] == ["ask"]
+
+
+def test_a_question_ended_for_a_reply_is_asked_again_even_if_its_end_is_lost() -> None:
+    """"How much time is left" inside the question ends it so the reply can be spoken; if
+    the dialogue manager never says it ended, the question must still come back."""
+    w = World(mini_library())
+    session, _ = ask_session(w)
+    w.intent("HearthTimeLeft", session_id=session)
+    (end,) = w.new()
+    assert end.topic == "hermes/dialogueManager/endSession"
+    w.loop.advance(ASK_FALLBACK + 1)  # no sessionEnded ever comes
+    assert w.spoken(w.new())[0].startswith("About ")
+    assert w.spoken(w.finish_output()) == ["Ready?"]
+
+
+def test_a_question_answered_before_it_opens_is_ended_when_it_opens() -> None:
+    w = World(mini_library())
+    start(w)
+    w.finish_output()
+    (stale,) = w.finish_output()  # sent; the dialogue manager has not opened it yet
+    w.wake("HearthYes")  # answered by wake word
+    # Only the wake word's session is ended: "Good." waits for the question's turn.
+    assert [m.topic for m in w.new()] == ["hermes/dialogueManager/endSession"]
+    custom = decoded(stale)["customData"]
+    old = w.started(custom_data=custom)
+    (end,) = w.new()
+    assert end.topic == "hermes/dialogueManager/endSession" and decoded(end)["sessionId"] == old
+    w.ended(old, custom_data=custom)
+    assert w.spoken(w.new()) == ["Good."]
+
+
+def test_each_question_is_sent_with_data_of_its_own() -> None:
+    """Engine tokens start again with every run: the first question of two runs must still
+    be told apart, or a late-opening old one would pass for the new."""
+    _, first = ask_session(World(mini_library()))
+    _, second = ask_session(World(mini_library()))
+    assert first != second
+    assert first.startswith("hearth:") and second.startswith("hearth:")

@@ -227,3 +227,24 @@ def test_a_close_before_connack_is_an_error_not_a_retry() -> None:
         run(main)
     finally:
         listener.close()
+
+
+def test_a_broker_that_stays_away_is_warned_about_once_per_cause(
+    broker: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        client = Client(broker.port)
+        await client.connected()
+        with caplog.at_level("DEBUG", logger="hearth.mqtt"):
+            broker.kill()
+            await client.change(False, 5)
+            await asyncio.sleep(4.5)  # attempts after 1, 2 (3 s in) and 4 s (7 s in)
+            tries = [r for r in caplog.records if "cannot reconnect" in r.getMessage()]
+            assert len(tries) >= 2, [r.getMessage() for r in caplog.records]
+            assert [r.levelname for r in tries] == ["WARNING"] + ["DEBUG"] * (len(tries) - 1)
+            assert "Connection refused" in tries[0].getMessage()
+            broker.start()
+            await client.change(True, 10)
+        client.transport.close()
+
+    run(main)

@@ -2,8 +2,10 @@
 
 ``hearth run`` runs as its own process with a ``sitecustomize`` that installs a Python audit
 hook (PEP 578) before anything else is imported. Every socket connection, name lookup,
-datagram and listening socket the process makes is written to a file, whichever library
-makes it; the test then checks that the only place Hearth ever reached was the broker.
+datagram, listening socket and program started that the process makes is written to a file,
+whichever library makes it; the test then checks that the only place Hearth ever reached was
+the broker. (An audit hook sees what Python does: a C library opening sockets of its own
+would not show; Hearth's dependencies have none.)
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import json, os, socket, sys
 _out = open(os.environ["HEARTH_TEST_AUDIT"], "a", buffering=1)
 _WATCHED = {"socket.connect", "socket.getaddrinfo", "socket.sendto", "socket.sendmsg",
             "socket.bind", "socket.gethostbyname", "socket.gethostbyaddr",
-            "http.client.connect", "urllib.Request"}
+            "http.client.connect", "urllib.Request", "subprocess.Popen", "os.system",
+            "os.exec", "os.posix_spawn"}
 
 def _caller():
     frame = sys._getframe(2)
@@ -117,22 +120,23 @@ def test_hearth_reaches_the_broker_and_nothing_else(
     seen = events(record)
     connects = [e for e in seen if e["event"] == "socket.connect"]
     assert connects, "the audit hook saw no connection at all: it is not working"
-    inet = [e for e in seen if e.get("family") in (2, 10)]  # AF_INET, AF_INET6
-    to_broker = [e for e in inet if e["event"] == "socket.connect"
+    sockets = [e for e in seen if e.get("family") is not None]  # inet, unix, netlink…
+    to_broker = [e for e in sockets if e["event"] == "socket.connect"
                  and e["address"] == [HOST, broker.port]]
     # paho-mqtt 1.5 makes its wake-up pipe from a loopback listener and a connection to it,
     # inside the process; that is the only other socket it may open.
-    wake_pipe = [e for e in inet if str(e["caller"]).endswith("._socketpair_compat")
+    wake_pipe = [e for e in sockets if str(e["caller"]).endswith("._socketpair_compat")
                  and e["address"][0] == HOST]
     # paho binds the broker connection's own end to any local port before connecting.
-    own_end = [e for e in inet if e["event"] == "socket.bind" and e["address"][1] == 0
+    own_end = [e for e in sockets if e["event"] == "socket.bind" and e["address"][1] == 0
                and str(e["caller"]).endswith("._create_socket_connection")]
-    assert to_broker, inet
-    assert [e for e in inet if e not in to_broker + wake_pipe + own_end] == []
+    assert to_broker, sockets
+    assert [e for e in sockets if e not in to_broker + wake_pipe + own_end] == []
     lookups = [e for e in seen if e["event"] == "socket.getaddrinfo"]
     assert all(e["args"][0] == HOST for e in lookups), lookups
     other = [e for e in seen if e.get("family") is None and e["event"] != "socket.getaddrinfo"]
-    assert other == []  # no HTTP, no URL opened, no name looked up any other way
+    assert other == []  # no HTTP, no URL, no other name lookup, no program started (which
+    # the hook could not follow)
     # Nothing anyone said is kept in the data files either.
     files = [path for path in data.rglob("*") if path.is_file()]
     assert any(path.name == "hearth.db" for path in files)
