@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from skill import loopback
-from skill.loopback import HOST, free_port, wait_for_port
+from skill.loopback import HOST, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -50,16 +50,9 @@ class Mosquitto:
 
     def __enter__(self) -> Mosquitto:
         self.folder.mkdir(parents=True, exist_ok=True)
-        config = self.folder / "mosquitto.conf"
-        config.write_text(
-            f"listener {self.port} {HOST}\nallow_anonymous true\npersistence false\n"
-            f"log_type error\nset_tcp_nodelay {'true' if self.nodelay else 'false'}\n"
-        )
-        self.process = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
+        mosquitto_binary()  # a clear failure when it is missing
+        self.process = loopback.start_mosquitto(
+            self.folder, self.port, f"set_tcp_nodelay {'true' if self.nodelay else 'false'}\n")
         return self
 
     def __exit__(self, *exc: object) -> None:

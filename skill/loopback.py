@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -38,3 +39,18 @@ def mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
     )
+
+
+def start_mosquitto(folder: Path, port: int, extra: str = "") -> subprocess.Popen[bytes]:
+    """Mosquitto on 127.0.0.1:``port``, anonymous, nothing kept on disk, its configuration
+    written into ``folder`` (with ``extra`` lines); returns once it accepts connections."""
+    binary = mosquitto_binary()
+    if binary is None:
+        raise FileNotFoundError("Mosquitto is not installed: apt-get install mosquitto")
+    config = folder / "mosquitto.conf"
+    config.write_text(f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n"
+                      f"log_type error\n{extra}")
+    process = subprocess.Popen([binary, "-c", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    return process

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from skill import loopback
-from skill.loopback import HOST, free_port, wait_for_port
+from skill.loopback import HOST, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RITUALS = Path(__file__).resolve().parent / "rituals"
@@ -75,16 +75,8 @@ class Mosquitto:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Mosquitto:
-        config = self.folder / "mosquitto.conf"
-        config.write_text(
-            f"listener {self.port} {HOST}\nallow_anonymous true\npersistence false\n"
-            f"log_type error\n{self.extra}"
-        )
-        self.process = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        wait_for_port(self.port)
+        mosquitto_binary()  # a clear failure when it is missing
+        self.process = loopback.start_mosquitto(self.folder, self.port, self.extra)
         return self
 
     def stop(self) -> None:
