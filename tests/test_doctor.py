@@ -26,11 +26,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import HOST, ROOT, TEST_RITUALS, Mosquitto, free_port, mosquitto_binary, wait_for_port
+from conftest import HOST, ROOT, TEST_RITUALS, Mosquitto, free_port, mosquitto_binary
 
 from skill import doctor
 from skill.config import Settings
 from skill.loader import load_library
+from skill.loopback import wait_for_port
 from skill.mqtt import MqttTransport
 from skill.nlu import build_sentences
 from skill.paths import shipped_rituals

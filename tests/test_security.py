@@ -45,11 +45,12 @@ from conftest import (
     hearth_env,
     mosquitto_binary,
     run_hearth,
-    wait_for_port,
 )
 from rhasspyhermes.intent import Intent as HermesIntent
 from rhasspyhermes.intent import Slot
 from rhasspyhermes.nlu import NluIntent
+
+from skill.loopback import wait_for_port
 
 pytestmark = pytest.mark.broker
 
